@@ -1,0 +1,2 @@
+//! The `bus` command.
+fn main() {}

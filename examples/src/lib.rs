@@ -1,0 +1,1 @@
+//! Runnable examples of the event bus (see `src/bin/`).
