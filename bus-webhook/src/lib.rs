@@ -1,0 +1,1 @@
+//! `bus-webhook`: webhook ingress of the bus (being written).
