@@ -30,3 +30,4 @@ pub use backend::{Backend, Delivery, Publisher, PublisherExt, ReceiptHandle, Rec
 pub use error::BusError;
 pub use event::{Event, EVENT_TYPE_ATTRIBUTE, TASK_WORKER_FAILED};
 pub use message::{AttributeType, AttributeValue, Message, MessageAttributes};
+pub use worker::{Handler, HandlerError, HandlerResult, Outcome, QueueConfig, Router, Task, WorkerPool};
