@@ -63,9 +63,9 @@ pub enum ArchiveError {
         id: String,
         /// How many events were published before the failure.
         published: u64,
-        /// The publisher's error.
+        /// The publisher's error (boxed: it is large and rare).
         #[source]
-        source: BusError,
+        source: Box<BusError>,
     },
     /// A blocking database task panicked or was cancelled.
     #[error("archive task failed: {0}")]

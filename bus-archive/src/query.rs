@@ -199,7 +199,8 @@ impl Cursor {
 
     fn decode(cursor: &str, order: Order) -> Result<Cursor, ArchiveError> {
         let invalid = |reason| ArchiveError::InvalidCursor { cursor: cursor.to_owned(), reason };
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid("not base64"))?;
+        let bytes =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid("not base64"))?;
         let text = std::str::from_utf8(&bytes).map_err(|_| invalid("not a cursor"))?;
         let mut chars = text.chars();
         let tag = chars.next().ok_or_else(|| invalid("empty"))?;

@@ -58,7 +58,8 @@ pub fn event_type_of(message: &Message) -> Option<String> {
 /// Numbers are kept as their JSON text (`42`). Anything else (objects, arrays, booleans, empty strings) is
 /// ignored and the next rule is tried.
 pub fn correlation_id_of(message: &Message) -> Option<String> {
-    if let Some(AttributeValue::String(s) | AttributeValue::Number(s)) = message.attributes.get(CORRELATION_ID_ATTRIBUTE)
+    if let Some(AttributeValue::String(s) | AttributeValue::Number(s)) =
+        message.attributes.get(CORRELATION_ID_ATTRIBUTE)
     {
         if !s.is_empty() {
             return Some(s.clone());
@@ -190,7 +191,8 @@ mod tests {
 
     #[test]
     fn correlation_rules_in_order() {
-        let body = r#"{"type":"T","data":{"correlation_id":"from-data","correlationId":"camel"},"correlation_id":"top"}"#;
+        let body =
+            r#"{"type":"T","data":{"correlation_id":"from-data","correlationId":"camel"},"correlation_id":"top"}"#;
         let with_attr = Message::new(body).with_attribute(CORRELATION_ID_ATTRIBUTE, "from-attr");
         assert_eq!(correlation_id_of(&with_attr).as_deref(), Some("from-attr"));
         assert_eq!(correlation_id_of(&Message::new(body)).as_deref(), Some("from-data"));

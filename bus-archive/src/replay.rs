@@ -215,7 +215,11 @@ impl Archive {
                             Err(source) => {
                                 tracing::warn!(id = %event.id, published = state.published, error = %source,
                                     "replay stopped: publish failed");
-                                return Err(ArchiveError::Replay { id: event.id, published: state.published, source });
+                                return Err(ArchiveError::Replay {
+                                    id: event.id,
+                                    published: state.published,
+                                    source: Box::new(source),
+                                });
                             }
                         }
                     }
