@@ -1,0 +1,95 @@
+//! What the SNS/SQS server behind an [`AwsBackend`](crate::AwsBackend) does, where servers differ.
+//!
+//! The backend hands filter policies to SNS unchanged, so which operators work is the server's
+//! business: AWS implements them all; the local test server (moto) lacks some. Tests and the
+//! conformance suite read these flags to skip exactly the scenarios a server cannot run, never to
+//! weaken the engine or an assertion.
+
+/// Server capabilities that differ between AWS and a local SNS/SQS server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerCapabilities {
+    /// A short name (`aws`, `moto-5.2.1`).
+    pub name: &'static str,
+    /// SNS delivers to SQS after `Publish` returns (AWS), rather than inside it (moto). Tests must poll
+    /// either way; this only says whether "published but not yet visible" can be observed.
+    pub asynchronous_delivery: bool,
+    /// The `wildcard` filter operator (`{"wildcard": "a*b"}`).
+    pub filter_wildcard: bool,
+    /// The `cidr` filter operator (`{"cidr": "10.0.0.0/24"}`).
+    pub filter_cidr: bool,
+    /// `$or` and `exists` are validated and evaluated exactly as AWS does (moto evaluates the common
+    /// cases but accepts some policies AWS rejects and differs on `exists` over nested/array values).
+    pub filter_or_exists_exact: bool,
+    /// `anything-but` with `prefix`/`suffix`/`wildcard`/`equals-ignore-case` inside.
+    pub filter_anything_but_operators: bool,
+    /// AWS's policy complexity and length limits and reason texts are enforced server-side.
+    pub filter_aws_validation: bool,
+    /// The queue access policy (`aws:SourceArn`) is enforced on SNS → SQS delivery (moto stores it only).
+    pub enforces_queue_policy: bool,
+    /// Setting `RawMessageDelivery` back to `false` on an existing subscription takes effect (moto 5.2.1
+    /// stores the string `"false"` and treats it as true: raw delivery stays on).
+    pub raw_delivery_can_be_turned_off: bool,
+    /// A filter policy keeps the scope it was set with when only `FilterPolicyScope` changes later
+    /// (moto builds its matcher when `FilterPolicy` is set and does not rebuild it on a scope change).
+    pub scope_change_rebuilds_filter: bool,
+}
+
+impl ServerCapabilities {
+    /// Amazon Web Services itself.
+    pub const AWS: ServerCapabilities = ServerCapabilities {
+        name: "aws",
+        asynchronous_delivery: true,
+        filter_wildcard: true,
+        filter_cidr: true,
+        filter_or_exists_exact: true,
+        filter_anything_but_operators: true,
+        filter_aws_validation: true,
+        enforces_queue_policy: true,
+        raw_delivery_can_be_turned_off: true,
+        scope_change_rebuilds_filter: true,
+    };
+
+    /// moto's server, version 5.2.1 (the local server the tests use).
+    ///
+    /// Verified against it by this crate's tests: exact values, `prefix`, `suffix`, `equals-ignore-case`,
+    /// `anything-but` (values and `prefix`), `numeric` ranges, `exists` on present/absent keys, and `$or`
+    /// of simple keys work in both scopes; `wildcard` and `cidr` are rejected as
+    /// `Unrecognized match type`.
+    pub const MOTO: ServerCapabilities = ServerCapabilities {
+        name: "moto-5.2.1",
+        asynchronous_delivery: false,
+        filter_wildcard: false,
+        filter_cidr: false,
+        filter_or_exists_exact: false,
+        filter_anything_but_operators: false,
+        filter_aws_validation: false,
+        enforces_queue_policy: false,
+        raw_delivery_can_be_turned_off: false,
+        scope_change_rebuilds_filter: false,
+    };
+
+    /// Whether a filter operator (`prefix`, `wildcard`, `cidr`, ...) is evaluated by this server.
+    pub fn supports_operator(&self, operator: &str) -> bool {
+        match operator {
+            "wildcard" => self.filter_wildcard,
+            "cidr" => self.filter_cidr,
+            _ => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moto_lacks_wildcard_and_cidr_only_among_operators() {
+        for op in ["prefix", "suffix", "anything-but", "numeric", "exists", "equals-ignore-case"] {
+            assert!(ServerCapabilities::MOTO.supports_operator(op), "{op}");
+        }
+        assert!(!ServerCapabilities::MOTO.supports_operator("wildcard"));
+        assert!(!ServerCapabilities::MOTO.supports_operator("cidr"));
+        assert!(ServerCapabilities::AWS.supports_operator("cidr"));
+    }
+}
