@@ -173,7 +173,7 @@ fn extra_condition(kind: u8, rng: &mut StdRng) -> Condition {
 /// Generates `n` messages from `seed`, each carrying the same content as 10 attributes and as a ~1 KB
 /// JSON body.
 pub fn generate_messages(n: usize, seed: u64) -> Vec<Message> {
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed_0f_3e55_a9e5);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed_0f3e_55a9_e5f1);
     let types = event_types();
     (0..n)
         .map(|i| {

@@ -37,7 +37,7 @@ struct Args {
     /// W1: use this cl2 JSON-lines file instead of the generated one.
     #[arg(long)]
     data: Option<PathBuf>,
-    /// W1: where generated data lives (default: <workspace>/target/bench-data).
+    /// W1: where generated data lives (default: target/bench-data in the workspace).
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// W1: the policy families file (default: bus-bench/data/cl2-policies.json).
