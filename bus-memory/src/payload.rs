@@ -1,0 +1,106 @@
+//! What a queue stores for a message, shared by every queue one publish fans out to, and how a receive
+//! turns it into a [`Delivery`].
+
+use std::sync::Arc;
+
+use bus_core::envelope::Notification;
+use bus_core::{Delivery, Event, Message};
+
+use crate::clock::{Clock, Nanos};
+use crate::envelope::Envelope;
+use crate::ids::uuid_string;
+use crate::receipt::Receipt;
+
+/// One published (or sent) message, decoded once: the body and attributes, the event, and the SNS
+/// envelope when some subscription receives it enveloped. Shared through an `Arc` by every queue copy.
+#[derive(Debug)]
+pub(crate) struct Payload {
+    /// The message as published: body, attributes, group id (the deduplication id is not kept).
+    pub message: Message,
+    /// The event decoded from the body, when the body is an event.
+    pub event: Option<Event>,
+    /// The envelope, for enveloped subscriptions (and for sent bodies that are envelopes).
+    pub envelope: Option<Envelope>,
+}
+
+impl Payload {
+    /// A payload for a published message; `envelope` is rendered by the caller when needed.
+    pub(crate) fn published(mut message: Message, envelope: Option<Envelope>) -> Payload {
+        message.deduplication_id = None;
+        let event = Event::from_body(&message.body).ok();
+        Payload { message, event, envelope }
+    }
+
+    /// A payload for a message sent straight to a queue: the body is kept verbatim; when it is an SNS
+    /// envelope it is unwrapped as [`Delivery::from_queue_body`] does.
+    pub(crate) fn sent(mut message: Message) -> (Payload, bool) {
+        message.deduplication_id = None;
+        match Notification::parse(&message.body).and_then(|n| n.to_message().ok().map(|m| (n, m))) {
+            Some((notification, inner)) => {
+                let event = Event::from_body(&inner.body).ok();
+                let raw = std::mem::take(&mut message.body);
+                let unwrapped = Message { group_id: message.group_id.take(), ..inner };
+                (Payload { message: unwrapped, event, envelope: Some(Envelope::verbatim(raw, notification)) }, true)
+            }
+            None => (Payload::published(message, None), false),
+        }
+    }
+
+    /// Approximate heap bytes held by this payload (for the in-flight memory estimate).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let m = &self.message;
+        let attrs: usize = m.attributes.iter().map(|(k, v)| k.len() + v.wire_size() + 64).sum();
+        let event = self.event.as_ref().map_or(0, |e| e.event_type.len() + 8 * m.body.len().min(256) / 4);
+        std::mem::size_of::<Payload>()
+            + m.body.capacity()
+            + attrs
+            + m.group_id.as_ref().map_or(0, String::capacity)
+            + event
+            + self.envelope.as_ref().map_or(0, Envelope::heap_bytes)
+    }
+}
+
+/// One message taken by a receive, with what its [`Delivery`] needs; built into one outside the lock.
+#[derive(Debug)]
+pub(crate) struct Taken {
+    pub payload: Arc<Payload>,
+    pub message_id: [u64; 2],
+    pub receipt: Receipt,
+    pub first_received: Nanos,
+    pub sent: Nanos,
+    pub sequence: Option<u64>,
+    pub sub: u32,
+    pub enveloped: bool,
+}
+
+impl Taken {
+    /// The delivery the consumer sees.
+    pub(crate) fn into_delivery(self, clock: &Clock, key: u64) -> Delivery {
+        let p = &*self.payload;
+        let (raw_body, notification) = match (&p.envelope, self.enveloped) {
+            (Some(env), true) => {
+                let (body, n) = env.for_subscription(self.sub);
+                (body, Some(n))
+            }
+            _ => (p.message.body.clone(), None),
+        };
+        Delivery {
+            message_id: uuid_string(self.message_id),
+            receipt_handle: self.receipt.encode(key),
+            receive_count: self.receipt.count,
+            first_received_at: clock.wall(self.first_received),
+            sent_at: clock.wall(self.sent),
+            raw_body,
+            message: Message {
+                body: p.message.body.clone(),
+                attributes: p.message.attributes.clone(),
+                group_id: None,
+                deduplication_id: None,
+            },
+            notification,
+            event: p.event.clone(),
+            group_id: p.message.group_id.clone(),
+            sequence_number: self.sequence.map(|s| format!("{s:020}")),
+        }
+    }
+}

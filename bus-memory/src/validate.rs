@@ -1,0 +1,127 @@
+//! Request checks with AWS's rules, beyond those of `bus-core`'s [`Message::validate`].
+
+use bus_core::limits;
+use bus_core::{AttributeType, BusError, Message};
+
+/// Checks a message published to an SNS topic: non-empty body, attributes, 256 KiB.
+pub(crate) fn sns_message(message: &Message) -> Result<(), BusError> {
+    if message.body.is_empty() {
+        return Err(BusError::invalid_parameter("Message", "Empty message"));
+    }
+    message.validate(limits::SNS_MAX_MESSAGE_BYTES)
+}
+
+/// Checks a message sent to an SQS queue: non-empty body of allowed characters, attributes (SQS has no
+/// `String.Array`), 1 MiB.
+pub(crate) fn sqs_message(message: &Message) -> Result<(), BusError> {
+    if message.body.is_empty() {
+        return Err(BusError::invalid_parameter("MessageBody", "the message body must be at least 1 character"));
+    }
+    if let Some(c) = message.body.chars().find(|&c| !sqs_char(c)) {
+        return Err(BusError::invalid_parameter(
+            "MessageBody",
+            format!(
+                "invalid character U+{:04X}: only #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF are allowed",
+                u32::from(c)
+            ),
+        ));
+    }
+    message.validate(limits::SQS_MAX_MESSAGE_BYTES)?;
+    if let Some((name, _)) = message.attributes.iter().find(|(_, v)| v.data_type() == AttributeType::StringArray) {
+        return Err(BusError::InvalidAttribute {
+            name: name.clone(),
+            reason: "SQS message attributes are String, Number or Binary; String.Array is an SNS type".into(),
+        });
+    }
+    Ok(())
+}
+
+fn sqs_char(c: char) -> bool {
+    matches!(u32::from(c), 0x9 | 0xA | 0xD | 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
+}
+
+/// Checks a `MessageGroupId` / `MessageDeduplicationId`: 1-128 characters of `a-zA-Z0-9` and punctuation.
+pub(crate) fn fifo_id(param: &'static str, id: &str) -> Result<(), BusError> {
+    if id.is_empty() || id.len() > limits::MAX_FIFO_ID_LEN || !id.bytes().all(|b| (33..=126).contains(&b)) {
+        return Err(BusError::invalid_parameter(
+            param,
+            format!("{param} must be 1-128 characters of a-z A-Z 0-9 and punctuation, got {id:?}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The FIFO fields of a publish or send. `kind` names the target (`topic`/`queue`) for error texts.
+/// Returns the deduplication id to use (explicit, or content-based when `content_based`).
+pub(crate) fn fifo_fields(
+    message: &Message,
+    fifo: bool,
+    content_based: bool,
+    kind: &'static str,
+) -> Result<Option<String>, BusError> {
+    if let Some(g) = &message.group_id {
+        fifo_id("MessageGroupId", g)?;
+    }
+    if let Some(d) = &message.deduplication_id {
+        fifo_id("MessageDeduplicationId", d)?;
+    }
+    if !fifo {
+        if message.deduplication_id.is_some() {
+            return Err(BusError::invalid_parameter(
+                "MessageDeduplicationId",
+                format!("the parameter MessageDeduplicationId is only valid for FIFO {kind}s"),
+            ));
+        }
+        return Ok(None);
+    }
+    if message.group_id.is_none() {
+        return Err(BusError::invalid_parameter(
+            "MessageGroupId",
+            format!("the parameter MessageGroupId is required for FIFO {kind}s"),
+        ));
+    }
+    match &message.deduplication_id {
+        Some(d) => Ok(Some(d.clone())),
+        None if content_based => Ok(Some(crate::dedup::content_id(&message.body))),
+        None => Err(BusError::invalid_parameter(
+            "MessageDeduplicationId",
+            format!(
+                "the FIFO {kind} should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bus_core::AttributeValue;
+
+    #[test]
+    fn sns_and_sqs_rules() {
+        assert!(matches!(sns_message(&Message::new("")), Err(BusError::InvalidParameter { .. })));
+        assert!(matches!(sqs_message(&Message::new("a\u{1}b")), Err(BusError::InvalidParameter { .. })));
+        let arr = Message::new("x").with_attribute("a", AttributeValue::string_array(["1"]));
+        assert!(sns_message(&arr).is_ok());
+        assert!(matches!(sqs_message(&arr), Err(BusError::InvalidAttribute { .. })));
+        let big = Message::new("x".repeat(limits::SNS_MAX_MESSAGE_BYTES + 1));
+        assert!(matches!(sns_message(&big), Err(BusError::PayloadTooLarge { .. })));
+        assert!(sqs_message(&big).is_ok());
+    }
+
+    #[test]
+    fn fifo_rules() {
+        let plain = Message::new("b");
+        assert_eq!(fifo_fields(&plain, false, false, "topic").unwrap(), None);
+        let dedup = plain.clone().with_deduplication_id("d");
+        assert!(fifo_fields(&dedup, false, false, "queue").is_err());
+        assert!(fifo_fields(&plain, true, true, "queue").is_err(), "group id required");
+        let grouped = plain.clone().with_group_id("g");
+        assert!(fifo_fields(&grouped, true, false, "queue").is_err(), "dedup id required");
+        assert_eq!(fifo_fields(&grouped, true, true, "queue").unwrap().unwrap().len(), 64);
+        let both = grouped.with_deduplication_id("d1");
+        assert_eq!(fifo_fields(&both, true, true, "queue").unwrap().as_deref(), Some("d1"));
+        assert!(fifo_fields(&Message::new("b").with_group_id("sp ace"), true, true, "topic").is_err());
+        assert!(fifo_fields(&Message::new("b").with_group_id("g".repeat(129)), true, true, "topic").is_err());
+    }
+}
