@@ -1,12 +1,73 @@
-//! SNS subscription filter policies: parse and validate once (AWS's limits and reason texts), compile
-//! into a matcher, and match messages without allocating.
+//! SNS subscription filter policies, evaluated in-process exactly as SNS evaluates and validates them.
 //!
-//! PLACEHOLDER API: the engine is being written (issue 2). The public signatures below are the contract
-//! other crates build against; the bodies are temporary.
+//! A policy goes through four stages, each in its own module:
+//!
+//! 1. **parse** (`json`, `parse`, `operators`): the policy text becomes an AST; grammar errors carry AWS's
+//!    reason texts (`Unrecognized match type foo`, `Empty arrays are not allowed`, ...), reported in
+//!    document order as AWS's streaming parser does.
+//! 2. **validate** (`validate`): nested objects in `MessageAttributes` scope, at most [`MAX_KEYS`] keys,
+//!    at most [`MAX_COMBINATIONS`] combinations counted AWS's way, at most [`MAX_POLICY_BYTES`] bytes.
+//! 3. **compile** (`compile`, `engine`, `index`): `$or` is expanded into branches; every key path goes
+//!    into a trie, every rule into the value index of its path.
+//! 4. **match** (`attributes`, `body`, `scratch`): one pass over the message, visiting only keys some
+//!    policy mentions, with no heap allocation once per-thread buffers have warmed up (a body string with
+//!    escape sequences is unescaped into serde_json's buffer, which allocates only the first time).
+//!
+//! [`SnsFilterPolicy`] is one compiled policy; [`FilterSet`] matches the policies of all subscriptions of
+//! a topic in one pass. [`conformance`] runs the JSONL conformance vectors.
+//!
+//! ```
+//! use bus_core::filter::{FilterErrorKind, FilterScope, SnsFilterPolicy};
+//!
+//! let policy = SnsFilterPolicy::parse(
+//!     r#"{"detail": {"price": [{"numeric": [">", 0, "<=", 150]}], "tag": [{"prefix": "sale-"}]}}"#,
+//!     FilterScope::MessageBody,
+//! )
+//! .unwrap();
+//! assert!(policy.matches_body(r#"{"detail": {"price": 99.5, "tag": ["x", "sale-summer"]}}"#));
+//! assert!(!policy.matches_body("not json"));
+//!
+//! let err = SnsFilterPolicy::parse(r#"{"a": []}"#, FilterScope::MessageAttributes).unwrap_err();
+//! assert_eq!(err.kind, FilterErrorKind::Grammar);
+//! assert_eq!(err.reason, "Empty arrays are not allowed");
+//! ```
+//!
+//! Semantics follow the project's `SPEC.md` (copied decisions are documented where they are made): values
+//! are type-strict, numbers compare at 10⁻⁶, arrays are transparent, and in the body scope conditions met
+//! inside one array must be met by the same element (event-ruler's array consistency).
+
+use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::message::{Message, MessageAttributes};
+
+mod ast;
+mod attributes;
+mod body;
+mod cidr;
+mod compile;
+pub mod conformance;
+mod engine;
+mod error;
+mod hash;
+mod index;
+mod json;
+mod number;
+mod operators;
+mod parse;
+mod scratch;
+mod set;
+mod validate;
+mod wildcard;
+
+pub use error::{FilterError, FilterErrorKind};
+pub use set::FilterSet;
+pub use validate::{MAX_COMBINATIONS, MAX_KEYS, MAX_POLICY_BYTES};
+
+use compile::CompiledPolicy;
+use engine::Engine;
 
 /// Which part of a message a filter policy looks at (`FilterPolicyScope`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -24,11 +85,12 @@ impl FilterScope {
         match s {
             "MessageAttributes" => Ok(FilterScope::MessageAttributes),
             "MessageBody" => Ok(FilterScope::MessageBody),
-            other => Err(FilterError {
-                reason: format!(
+            other => Err(FilterError::new(
+                FilterErrorKind::InvalidScope,
+                format!(
                     "Invalid parameter: FilterPolicyScope: Invalid value [{other}]. Please use either MessageBody or MessageAttributes"
                 ),
-            }),
+            )),
         }
     }
 
@@ -41,105 +103,138 @@ impl FilterScope {
     }
 }
 
+impl fmt::Display for FilterScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A filter: does this message pass? Synchronous and pure.
 pub trait FilterPolicy: Send + Sync + std::fmt::Debug {
     /// Whether `message` matches.
     fn matches(&self, message: &Message) -> bool;
 }
 
-/// An invalid filter policy, with AWS's reason text.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}")]
-pub struct FilterError {
-    /// AWS's reason text.
-    pub reason: String,
+/// A compiled SNS filter policy. Cloning is cheap (shared).
+#[derive(Clone)]
+pub struct SnsFilterPolicy {
+    inner: Arc<Inner>,
 }
 
-/// A compiled SNS filter policy.
-#[derive(Debug, Clone)]
-pub struct SnsFilterPolicy {
+struct Inner {
     scope: FilterScope,
+    source: String,
+    compiled: CompiledPolicy,
+    engine: Engine,
+    keys: usize,
+    combinations: u64,
+}
+
+impl fmt::Debug for SnsFilterPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SnsFilterPolicy").field("scope", &self.inner.scope).field("source", &self.inner.source).finish()
+    }
 }
 
 impl SnsFilterPolicy {
     /// Parses, validates and compiles a policy given as JSON text (the `FilterPolicy` attribute).
     /// An empty string or `{}` is the policy that matches everything.
-    pub fn parse(_json: &str, scope: FilterScope) -> Result<Self, FilterError> {
-        Ok(SnsFilterPolicy { scope })
+    ///
+    /// Checks run in AWS's order: size, JSON syntax, grammar (in document order), the nested-object rule of
+    /// the attribute scope, the key limit, the combination limit.
+    pub fn parse(json: &str, scope: FilterScope) -> Result<Self, FilterError> {
+        if json.len() > MAX_POLICY_BYTES {
+            return Err(validate::too_large(json.len()));
+        }
+        let (compiled, measures) = if json.is_empty() {
+            (CompiledPolicy::default(), validate::Measures { keys: 0, combinations: 0 })
+        } else {
+            let tree = json::Json::parse(json)?;
+            let ast = parse::parse_policy(&tree)?;
+            let measures = validate::validate(&ast, scope)?;
+            (compile::compile(&ast), measures)
+        };
+        let engine = if compiled.is_match_all() { Engine::default() } else { Engine::single(&compiled) };
+        Ok(SnsFilterPolicy {
+            inner: Arc::new(Inner {
+                scope,
+                source: json.to_owned(),
+                compiled,
+                engine,
+                keys: measures.keys,
+                combinations: measures.combinations,
+            }),
+        })
     }
 
-    /// Parses, validates and compiles a policy given as a JSON value.
-    pub fn from_value(_v: &serde_json::Value, scope: FilterScope) -> Result<Self, FilterError> {
-        Ok(SnsFilterPolicy { scope })
+    /// Parses, validates and compiles a policy given as a JSON value (serialised, then as [`Self::parse`];
+    /// members are in `serde_json::Value`'s order, which decides which of several errors is reported).
+    pub fn from_value(v: &serde_json::Value, scope: FilterScope) -> Result<Self, FilterError> {
+        SnsFilterPolicy::parse(&v.to_string(), scope)
     }
 
     /// The policy's scope.
     pub fn scope(&self) -> FilterScope {
-        self.scope
+        self.inner.scope
     }
 
-    /// Whether the attributes match (attribute scope semantics).
-    pub fn matches_attributes(&self, _attributes: &MessageAttributes) -> bool {
-        true
+    /// The policy's JSON text, as given.
+    pub fn source(&self) -> &str {
+        &self.inner.source
     }
 
-    /// Whether the body matches (body scope semantics; a non-object body matches nothing).
-    pub fn matches_body(&self, _body: &str) -> bool {
-        true
+    /// Number of keys (distinct leaf key paths), as counted against [`MAX_KEYS`].
+    pub fn key_count(&self) -> usize {
+        self.inner.keys
+    }
+
+    /// Number of combinations, as counted against [`MAX_COMBINATIONS`].
+    pub fn complexity(&self) -> u64 {
+        self.inner.combinations
+    }
+
+    /// Whether this is the empty policy, which every message matches.
+    pub fn is_match_all(&self) -> bool {
+        self.inner.compiled.is_match_all()
+    }
+
+    pub(crate) fn compiled(&self) -> &CompiledPolicy {
+        &self.inner.compiled
+    }
+
+    /// Whether the attributes match (attribute-scope semantics).
+    pub fn matches_attributes(&self, attributes: &MessageAttributes) -> bool {
+        if self.is_match_all() {
+            return true;
+        }
+        let engine = &self.inner.engine;
+        scratch::with_scratch(|s| {
+            let mut hit = false;
+            engine.match_attributes(attributes, s, |_| hit = true);
+            hit
+        })
+    }
+
+    /// Whether the body matches (body-scope semantics; a body that is not a JSON object matches nothing,
+    /// unless the policy is empty).
+    pub fn matches_body(&self, body: &str) -> bool {
+        if self.is_match_all() {
+            return true;
+        }
+        let engine = &self.inner.engine;
+        scratch::with_scratch(|s| {
+            let mut hit = false;
+            engine.match_body(body, s, |_| hit = true);
+            hit
+        })
     }
 }
 
 impl FilterPolicy for SnsFilterPolicy {
     fn matches(&self, message: &Message) -> bool {
-        match self.scope {
+        match self.inner.scope {
             FilterScope::MessageAttributes => self.matches_attributes(&message.attributes),
             FilterScope::MessageBody => self.matches_body(&message.body),
         }
-    }
-}
-
-/// Many policies (one per subscription of a topic) matched together: the cost of a publish should stay
-/// close to flat as the number of policies grows.
-#[derive(Debug, Clone, Default)]
-pub struct FilterSet {
-    entries: Vec<(usize, Option<SnsFilterPolicy>)>,
-}
-
-impl FilterSet {
-    /// An empty set.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds (or replaces) the policy of subscription `id`; `None` = no filter (matches every message).
-    pub fn insert(&mut self, id: usize, policy: Option<SnsFilterPolicy>) {
-        self.remove(id);
-        self.entries.push((id, policy));
-    }
-
-    /// Removes subscription `id`.
-    pub fn remove(&mut self, id: usize) {
-        self.entries.retain(|(i, _)| *i != id);
-    }
-
-    /// Number of subscriptions in the set.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether the set is empty.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Appends to `out` the ids of every subscription whose policy matches `message` (in ascending id order).
-    pub fn matching(&self, message: &Message, out: &mut Vec<usize>) {
-        let start = out.len();
-        for (id, p) in &self.entries {
-            if p.as_ref().is_none_or(|p| p.matches(message)) {
-                out.push(*id);
-            }
-        }
-        out[start..].sort_unstable();
     }
 }

@@ -1,0 +1,207 @@
+//! Compilation, step two: the matching engine for one or many compiled policies of one scope.
+//!
+//! All key paths of all policies form one trie keyed by path segment (`a.b` is `a` → `b`, so dotted and
+//! nested keys meet). Each condition's rules are registered in the value index of its trie node; each
+//! branch lists its conditions. Matching walks the message once, visiting only the trie's keys, feeds
+//! every leaf value to its node's index, and then decides only the branches that some matched condition
+//! touched (plus branches made only of `exists: false`). Cost therefore depends on the message and on the
+//! conditions it satisfies, not on the number of policies.
+
+use super::ast::Rule;
+use super::compile::CompiledPolicy;
+use super::hash::LookupMap;
+use super::index::ValueIndex;
+
+/// The trie's root (the top-level object or the attribute set).
+pub(crate) const ROOT: u32 = 0;
+
+/// A key path (trie node).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Node {
+    parent: u32,
+    children: LookupMap<Box<str>, u32>,
+    /// Whether some condition is on exactly this path.
+    pub(crate) target: bool,
+    /// The rules registered here.
+    pub(crate) index: ValueIndex,
+    /// Consistency branches with at least two conditions at or below this path: arrays here scope them.
+    pub(crate) consistency: Vec<u32>,
+}
+
+/// A condition: the values at `node` must satisfy one of its rules (registered in the node's index).
+#[derive(Debug, Clone)]
+pub(crate) struct Cond {
+    pub(crate) node: u32,
+    /// Has an `exists: false` rule: also satisfied when the path has no leaf value.
+    pub(crate) absent_ok: bool,
+    /// Branches using this condition.
+    pub(crate) branches: Vec<u32>,
+    /// (consistency branch, slot of this condition in it).
+    pub(crate) slots: Vec<(u32, u8)>,
+}
+
+/// An AND-group of conditions (at most 5: one per key path).
+#[derive(Debug, Clone)]
+pub(crate) struct Branch {
+    pub(crate) policy: u32,
+    pub(crate) conds: Vec<u32>,
+    pub(crate) consistency: Option<u32>,
+}
+
+/// A policy in the engine.
+#[derive(Debug, Clone)]
+pub(crate) struct PolicyEntry {
+    /// The caller's id (the subscription).
+    pub(crate) id: usize,
+    /// False once removed (its conditions stay registered until the engine is rebuilt).
+    pub(crate) alive: bool,
+}
+
+/// The matcher for a set of policies.
+#[derive(Debug, Clone)]
+pub(crate) struct Engine {
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) conds: Vec<Cond>,
+    pub(crate) branches: Vec<Branch>,
+    pub(crate) policies: Vec<PolicyEntry>,
+    /// Branches whose conditions all accept absence: candidates for every message.
+    pub(crate) absence_branches: Vec<u32>,
+    pub(crate) consistency_count: u32,
+    live: usize,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine {
+            nodes: vec![Node::default()],
+            conds: Vec::new(),
+            branches: Vec::new(),
+            policies: Vec::new(),
+            absence_branches: Vec::new(),
+            consistency_count: 0,
+            live: 0,
+        }
+    }
+}
+
+impl Engine {
+    /// An engine holding one policy, reported under id 0.
+    pub(crate) fn single(policy: &CompiledPolicy) -> Engine {
+        let mut e = Engine::default();
+        e.add(0, policy);
+        e
+    }
+
+    /// Number of live policies.
+    pub(crate) fn live(&self) -> usize {
+        self.live
+    }
+
+    /// Number of removed policies still registered.
+    pub(crate) fn dead(&self) -> usize {
+        self.policies.len() - self.live
+    }
+
+    /// Adds a policy (which must not be the match-everything policy); returns its index.
+    pub(crate) fn add(&mut self, id: usize, policy: &CompiledPolicy) -> u32 {
+        let p = self.policies.len() as u32;
+        self.policies.push(PolicyEntry { id, alive: true });
+        self.live += 1;
+
+        let base = self.conds.len() as u32;
+        for condition in &policy.conditions {
+            let node = self.insert_path(&condition.path);
+            let cond = self.conds.len() as u32;
+            let n = &mut self.nodes[node as usize];
+            n.target = true;
+            let mut absent_ok = false;
+            for rule in &condition.rules {
+                match rule {
+                    Rule::Exists(false) => absent_ok = true,
+                    other => n.index.add(cond, other),
+                }
+            }
+            self.conds.push(Cond { node, absent_ok, branches: Vec::new(), slots: Vec::new() });
+        }
+
+        for branch in &policy.branches {
+            let b = self.branches.len() as u32;
+            let conds: Vec<u32> = branch.iter().map(|&i| base + i as u32).collect();
+            for &c in &conds {
+                self.conds[c as usize].branches.push(b);
+            }
+            let shared = self.shared_paths(&conds);
+            let consistency = if shared.is_empty() {
+                None
+            } else {
+                let cb = self.consistency_count;
+                self.consistency_count += 1;
+                for n in shared {
+                    self.nodes[n as usize].consistency.push(cb);
+                }
+                for (slot, &c) in conds.iter().enumerate() {
+                    self.conds[c as usize].slots.push((cb, slot as u8));
+                }
+                Some(cb)
+            };
+            if conds.iter().all(|&c| self.conds[c as usize].absent_ok) {
+                self.absence_branches.push(b);
+            }
+            self.branches.push(Branch { policy: p, conds, consistency });
+        }
+        p
+    }
+
+    /// Marks policy `p` removed.
+    pub(crate) fn remove(&mut self, p: u32) {
+        if let Some(entry) = self.policies.get_mut(p as usize) {
+            if entry.alive {
+                entry.alive = false;
+                self.live -= 1;
+            }
+        }
+    }
+
+    /// Trie nodes (other than the root) that are the path, or an ancestor of the path, of at least two of
+    /// `conds`: an array there must not combine conditions from different elements.
+    fn shared_paths(&self, conds: &[u32]) -> Vec<u32> {
+        let mut seen: Vec<(u32, usize)> = Vec::new();
+        for &c in conds {
+            let mut n = self.conds[c as usize].node;
+            while n != ROOT {
+                match seen.iter_mut().find(|(m, _)| *m == n) {
+                    Some(entry) => entry.1 += 1,
+                    None => seen.push((n, 1)),
+                }
+                n = self.nodes[n as usize].parent;
+            }
+        }
+        seen.into_iter().filter(|&(_, count)| count >= 2).map(|(n, _)| n).collect()
+    }
+
+    fn insert_path(&mut self, path: &str) -> u32 {
+        let mut node = ROOT;
+        for segment in path.split('.') {
+            node = match self.nodes[node as usize].children.get(segment) {
+                Some(&child) => child,
+                None => {
+                    let child = self.nodes.len() as u32;
+                    self.nodes.push(Node { parent: node, ..Node::default() });
+                    self.nodes[node as usize].children.entry_or_insert_with(segment.into(), || child);
+                    child
+                }
+            };
+        }
+        node
+    }
+
+    /// The node reached from `from` by the key `key` (split at dots), if the trie has it.
+    #[inline]
+    pub(crate) fn step(&self, from: u32, key: &str) -> Option<u32> {
+        let mut node = from;
+        for segment in key.split('.') {
+            node = *self.nodes[node as usize].children.get(segment)?;
+        }
+        Some(node)
+    }
+}

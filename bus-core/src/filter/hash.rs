@@ -1,0 +1,183 @@
+//! Small maps for the matcher's indexes: a fast non-cryptographic hasher (FxHash's mixing step; the keys
+//! are policy literals, which are trusted) and a map that scans a short vector until it grows.
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// FxHash-style hasher.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// `BuildHasher` for [`FxHasher`].
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+
+/// Below this many entries a [`LookupMap`] is a vector scanned linearly.
+const SMALL: usize = 8;
+
+/// A map that is a short vector while small and a hash map beyond [`SMALL`] entries.
+#[derive(Debug, Clone)]
+pub(crate) enum LookupMap<K, V> {
+    Small(Vec<(K, V)>),
+    Large(HashMap<K, V, FxBuild>),
+}
+
+impl<K, V> Default for LookupMap<K, V> {
+    fn default() -> Self {
+        LookupMap::Small(Vec::new())
+    }
+}
+
+impl<K: Hash + Eq, V> LookupMap<K, V> {
+    /// The value for `key`, if any.
+    #[inline]
+    pub(crate) fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        match self {
+            LookupMap::Small(items) => items.iter().find(|(k, _)| k.borrow() == key).map(|(_, v)| v),
+            LookupMap::Large(map) => map.get(key),
+        }
+    }
+
+    /// The value for `key`, inserted with `make` if absent.
+    pub(crate) fn entry_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
+        if let LookupMap::Small(items) = self {
+            if items.len() >= SMALL && !items.iter().any(|(k, _)| *k == key) {
+                let map: HashMap<K, V, FxBuild> = std::mem::take(items).into_iter().collect();
+                *self = LookupMap::Large(map);
+            }
+        }
+        match self {
+            LookupMap::Small(items) => {
+                let at = match items.iter().position(|(k, _)| *k == key) {
+                    Some(at) => at,
+                    None => {
+                        items.push((key, make()));
+                        items.len() - 1
+                    }
+                };
+                &mut items[at].1
+            }
+            LookupMap::Large(map) => map.entry(key).or_insert_with(make),
+        }
+    }
+
+    /// Whether the map is empty.
+    pub(crate) fn is_empty(&self) -> bool {
+        match self {
+            LookupMap::Small(items) => items.is_empty(),
+            LookupMap::Large(map) => map.is_empty(),
+        }
+    }
+}
+
+/// The characters of `s` folded to lower case (Unicode `to_lowercase`, character by character).
+#[inline]
+pub(crate) fn folded(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().flat_map(char::to_lowercase)
+}
+
+/// Hash of the case-folded characters of `s`, without building the folded string.
+pub(crate) fn folded_hash(s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    for c in folded(s) {
+        h.write_u32(c as u32);
+    }
+    h.finish()
+}
+
+/// Case-insensitive equality (`equals-ignore-case`).
+#[inline]
+pub(crate) fn eq_ignore_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    folded(a).eq(folded(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_map_grows_from_vector_to_hash_map() {
+        let mut m: LookupMap<Box<str>, usize> = LookupMap::default();
+        assert!(m.is_empty());
+        for i in 0..20 {
+            *m.entry_or_insert_with(format!("k{i}").into(), || 0) += i;
+            *m.entry_or_insert_with(format!("k{i}").into(), || 0) += 1;
+        }
+        assert!(matches!(m, LookupMap::Large(_)));
+        for i in 0..20 {
+            assert_eq!(m.get(format!("k{i}").as_str()), Some(&(i + 1)));
+        }
+        assert_eq!(m.get("nope"), None);
+    }
+
+    #[test]
+    fn case_folding() {
+        assert!(eq_ignore_case("TENNIS", "tennis"));
+        assert!(eq_ignore_case("CAFÉ", "café"));
+        assert!(!eq_ignore_case("tennis!", "tennis"));
+        assert_eq!(folded_hash("bEaCh"), folded_hash("BEACH"));
+        assert_eq!(folded_hash("ÉTÉ"), folded_hash("été"));
+        assert_ne!(folded_hash("a"), folded_hash("b"));
+    }
+}

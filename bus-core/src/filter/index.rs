@@ -1,0 +1,181 @@
+//! The rules registered at one key path, indexed by value.
+//!
+//! Exact strings and numbers, `equals-ignore-case` operands and `true`/`false`/`null` are looked up by
+//! value (a hash map once there are more than a few), so a value costs the same however many policies name
+//! that key. The other operators (`prefix`, `numeric`, `anything-but`, ...) are checked one by one.
+
+use super::ast::{AnythingBut, Literal, Rule};
+use super::cidr::Cidr;
+use super::hash::{eq_ignore_case, folded_hash, LookupMap};
+use super::number::{NumericRange, Quantum};
+use super::scratch::MatchState;
+use super::wildcard::Wildcard;
+
+/// A leaf value of a message, borrowed from it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Val<'a> {
+    /// A string.
+    Str(&'a str),
+    /// A number, quantised.
+    Num(Quantum),
+    /// `true` / `false`.
+    Bool(bool),
+    /// `null`.
+    Null,
+}
+
+/// An operator that is checked against each value (not indexed).
+#[derive(Debug, Clone)]
+pub(crate) enum Matcher {
+    Prefix(Box<str>),
+    Suffix(Box<str>),
+    Wildcard(Wildcard),
+    AnythingBut(AnythingBut),
+    Numeric(NumericRange),
+    /// `exists: true`: any non-null value.
+    ExistsTrue,
+    Cidr(Cidr),
+}
+
+impl Matcher {
+    /// Whether `v` satisfies the operator. Operators are type-strict: string operators never match
+    /// numbers, `numeric` never matches strings.
+    #[inline]
+    pub(crate) fn matches(&self, v: Val<'_>) -> bool {
+        match (self, v) {
+            (Matcher::Prefix(p), Val::Str(s)) => s.starts_with(&**p),
+            (Matcher::Suffix(p), Val::Str(s)) => s.ends_with(&**p),
+            (Matcher::Wildcard(w), Val::Str(s)) => w.matches(s),
+            (Matcher::Numeric(r), Val::Num(q)) => r.contains(q),
+            (Matcher::Cidr(c), Val::Str(s)) => c.contains(s),
+            (Matcher::ExistsTrue, v) => v != Val::Null,
+            (Matcher::AnythingBut(a), v) => anything_but_allows(a, v),
+            _ => false,
+        }
+    }
+}
+
+/// `anything-but`: a present value that is not excluded. A value of another type than the operand is not
+/// excluded (string `"100"` passes `anything-but [100]`).
+fn anything_but_allows(a: &AnythingBut, v: Val<'_>) -> bool {
+    match (a, v) {
+        (AnythingBut::Strings(list), Val::Str(s)) => !list.iter().any(|x| x == s),
+        (AnythingBut::Numbers(list), Val::Num(q)) => !list.contains(&q),
+        (AnythingBut::Prefix(p), Val::Str(s)) => !s.starts_with(p.as_str()),
+        (AnythingBut::Suffix(p), Val::Str(s)) => !s.ends_with(p.as_str()),
+        (AnythingBut::Wildcard(w), Val::Str(s)) => !w.matches(s),
+        _ => true,
+    }
+}
+
+/// Everything registered at one key path.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ValueIndex {
+    exact: LookupMap<Box<str>, Vec<u32>>,
+    numbers: LookupMap<Quantum, Vec<u32>>,
+    /// Conditions with a `true`, `false`, `null` literal.
+    literals: [Vec<u32>; 3],
+    /// Case-folded hash → (operand, condition).
+    ignore_case: LookupMap<u64, Vec<(Box<str>, u32)>>,
+    scans: Vec<(u32, Matcher)>,
+}
+
+fn push_unique(list: &mut Vec<u32>, cond: u32) {
+    if list.last() != Some(&cond) {
+        list.push(cond);
+    }
+}
+
+impl ValueIndex {
+    /// Registers `rule` of condition `cond`. `exists: false` is not a value rule; the caller handles it.
+    pub(crate) fn add(&mut self, cond: u32, rule: &Rule) {
+        match rule {
+            Rule::Literal(Literal::String(s)) => {
+                push_unique(self.exact.entry_or_insert_with(s.as_str().into(), Vec::new), cond)
+            }
+            Rule::Literal(Literal::Number(q)) => push_unique(self.numbers.entry_or_insert_with(*q, Vec::new), cond),
+            Rule::Literal(Literal::Bool(true)) => push_unique(&mut self.literals[0], cond),
+            Rule::Literal(Literal::Bool(false)) => push_unique(&mut self.literals[1], cond),
+            Rule::Literal(Literal::Null) => push_unique(&mut self.literals[2], cond),
+            Rule::EqualsIgnoreCase(s) => {
+                self.ignore_case.entry_or_insert_with(folded_hash(s), Vec::new).push((s.as_str().into(), cond))
+            }
+            Rule::Prefix(p) => self.scans.push((cond, Matcher::Prefix(p.as_str().into()))),
+            Rule::Suffix(p) => self.scans.push((cond, Matcher::Suffix(p.as_str().into()))),
+            Rule::Wildcard(w) => self.scans.push((cond, Matcher::Wildcard(w.clone()))),
+            Rule::AnythingBut(a) => self.scans.push((cond, Matcher::AnythingBut(a.clone()))),
+            Rule::Numeric(r) => self.scans.push((cond, Matcher::Numeric(*r))),
+            Rule::Cidr(c) => self.scans.push((cond, Matcher::Cidr(*c))),
+            Rule::Exists(true) => self.scans.push((cond, Matcher::ExistsTrue)),
+            Rule::Exists(false) => {}
+        }
+    }
+
+    /// Reports to `st` every condition that value `v` satisfies.
+    #[inline]
+    pub(crate) fn feed(&self, v: Val<'_>, st: &mut MatchState<'_, '_>) {
+        match v {
+            Val::Str(s) => {
+                if let Some(conds) = self.exact.get(s) {
+                    st.hit_all(conds);
+                }
+                if !self.ignore_case.is_empty() {
+                    if let Some(entries) = self.ignore_case.get(&folded_hash(s)) {
+                        for (operand, cond) in entries {
+                            if eq_ignore_case(operand, s) {
+                                st.hit(*cond);
+                            }
+                        }
+                    }
+                }
+            }
+            Val::Num(q) => {
+                if let Some(conds) = self.numbers.get(&q) {
+                    st.hit_all(conds);
+                }
+            }
+            Val::Bool(true) => st.hit_all(&self.literals[0]),
+            Val::Bool(false) => st.hit_all(&self.literals[1]),
+            Val::Null => st.hit_all(&self.literals[2]),
+        }
+        for (cond, matcher) in &self.scans {
+            if st.wants(*cond) && matcher.matches(v) {
+                st.hit(*cond);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::number::{quantize, Bound};
+
+    #[test]
+    fn operators_are_type_strict() {
+        assert!(Matcher::Prefix("12".into()).matches(Val::Str("123")));
+        assert!(!Matcher::Prefix("12".into()).matches(Val::Num(quantize(123.0))));
+        assert!(!Matcher::Suffix("3".into()).matches(Val::Num(quantize(123.0))));
+        let gt0 = Matcher::Numeric(NumericRange { lower: Some(Bound { value: 0, inclusive: false }), upper: None });
+        assert!(gt0.matches(Val::Num(1)));
+        assert!(!gt0.matches(Val::Str("5")));
+        assert!(!gt0.matches(Val::Bool(true)));
+        assert!(!gt0.matches(Val::Null));
+        assert!(Matcher::ExistsTrue.matches(Val::Str("")));
+        assert!(!Matcher::ExistsTrue.matches(Val::Null));
+    }
+
+    #[test]
+    fn anything_but_other_types_are_not_excluded() {
+        let nums = AnythingBut::Numbers(vec![quantize(100.0)]);
+        assert!(!anything_but_allows(&nums, Val::Num(quantize(100.0))));
+        assert!(anything_but_allows(&nums, Val::Str("100")));
+        let strs = AnythingBut::Strings(vec!["100".into()]);
+        assert!(anything_but_allows(&strs, Val::Num(quantize(100.0))));
+        assert!(!anything_but_allows(&strs, Val::Str("100")));
+        assert!(anything_but_allows(&strs, Val::Null));
+        let pre = AnythingBut::Prefix("order-".into());
+        assert!(!anything_but_allows(&pre, Val::Str("order-")));
+        assert!(anything_but_allows(&pre, Val::Str("order_number")));
+    }
+}

@@ -1,0 +1,225 @@
+//! Per-message matching state, kept in reusable per-thread buffers so that matching allocates nothing
+//! once the buffers have grown to the size of the largest engine used on the thread.
+//!
+//! Flags are epoch-stamped: a condition is "matched in this message" if its stamp equals the current
+//! epoch, so nothing has to be cleared between messages.
+//!
+//! Array consistency (SPEC §3.2) is tracked per *consistency branch* (a branch with at least two
+//! conditions below a common key path) as a family of condition subsets that leaves seen so far can
+//! satisfy together, as a `u32` bitmask over the ≤ 32 subsets of the branch's ≤ 5 conditions (bit `m` set
+//! = subset `m` achievable). A matching leaf joins its condition into every subset; at an array on a shared
+//! path each element starts again from the family before the array and the families of the elements are
+//! united at its end, so conditions inside one array only combine within one element.
+
+use std::cell::RefCell;
+
+use super::engine::Engine;
+
+/// `ZERO_BIT[s]`: the subset masks `m` (as bit positions) whose bit `s` is clear.
+const ZERO_BIT: [u32; 5] = [0x5555_5555, 0x3333_3333, 0x0F0F_0F0F, 0x00FF_00FF, 0x0000_FFFF];
+/// The family holding only the empty subset.
+const EMPTY_FAMILY: u32 = 1;
+
+/// Reusable buffers for matching.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    epoch: u32,
+    cond: Vec<u32>,
+    node: Vec<u32>,
+    branch: Vec<u32>,
+    policy: Vec<u32>,
+    /// (epoch, family) per consistency branch.
+    family: Vec<(u32, u32)>,
+    /// Saved families while inside arrays: (outer, accumulated) pairs.
+    frames: Vec<u32>,
+    /// Branches touched by a matched condition in this message.
+    candidates: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Runs `f` with this thread's scratch buffers (or fresh ones if they are unavailable: during thread
+/// teardown, or if a caller is already using them).
+pub(crate) fn with_scratch<R>(mut f: impl FnMut(&mut Scratch) -> R) -> R {
+    match SCRATCH.try_with(|cell| cell.try_borrow_mut().ok().map(|mut s| f(&mut s))) {
+        Ok(Some(r)) => r,
+        _ => f(&mut Scratch::default()),
+    }
+}
+
+fn grow(v: &mut Vec<u32>, n: usize) {
+    if v.len() < n {
+        v.resize(n, 0);
+    }
+}
+
+/// The state of matching one message against one engine.
+pub(crate) struct MatchState<'e, 's> {
+    pub(crate) engine: &'e Engine,
+    s: &'s mut Scratch,
+    epoch: u32,
+}
+
+impl<'e, 's> MatchState<'e, 's> {
+    /// Starts matching a new message.
+    pub(crate) fn new(engine: &'e Engine, s: &'s mut Scratch) -> Self {
+        grow(&mut s.cond, engine.conds.len());
+        grow(&mut s.node, engine.nodes.len());
+        grow(&mut s.branch, engine.branches.len());
+        grow(&mut s.policy, engine.policies.len());
+        if s.family.len() < engine.consistency_count as usize {
+            s.family.resize(engine.consistency_count as usize, (0, EMPTY_FAMILY));
+        }
+        if s.epoch == u32::MAX {
+            for v in [&mut s.cond, &mut s.node, &mut s.branch, &mut s.policy] {
+                v.iter_mut().for_each(|x| *x = 0);
+            }
+            s.family.iter_mut().for_each(|x| x.0 = 0);
+            s.epoch = 0;
+        }
+        s.epoch += 1;
+        s.frames.clear();
+        s.candidates.clear();
+        let epoch = s.epoch;
+        MatchState { engine, s, epoch }
+    }
+
+    /// Records that the key path `node` has a leaf value.
+    #[inline]
+    pub(crate) fn present(&mut self, node: u32) {
+        self.s.node[node as usize] = self.epoch;
+    }
+
+    #[inline]
+    fn matched(&self, cond: u32) -> bool {
+        self.s.cond[cond as usize] == self.epoch
+    }
+
+    /// Whether a scanned operator of `cond` is still worth checking.
+    #[inline]
+    pub(crate) fn wants(&self, cond: u32) -> bool {
+        !self.matched(cond) || !self.engine.conds[cond as usize].slots.is_empty()
+    }
+
+    /// Records that a leaf value satisfies each of `conds`.
+    #[inline]
+    pub(crate) fn hit_all(&mut self, conds: &[u32]) {
+        for &c in conds {
+            self.hit(c);
+        }
+    }
+
+    /// Records that a leaf value satisfies `cond`.
+    pub(crate) fn hit(&mut self, cond: u32) {
+        let engine = self.engine;
+        let info = &engine.conds[cond as usize];
+        if !self.matched(cond) {
+            self.s.cond[cond as usize] = self.epoch;
+            for &b in &info.branches {
+                if self.s.branch[b as usize] != self.epoch {
+                    self.s.branch[b as usize] = self.epoch;
+                    self.s.candidates.push(b);
+                }
+            }
+        }
+        for &(cb, slot) in &info.slots {
+            let f = self.family(cb);
+            let slot = usize::from(slot);
+            self.set_family(cb, f | ((f & ZERO_BIT[slot]) << (1u32 << slot)));
+        }
+    }
+
+    #[inline]
+    fn family(&self, cb: u32) -> u32 {
+        let (epoch, f) = self.s.family[cb as usize];
+        if epoch == self.epoch {
+            f
+        } else {
+            EMPTY_FAMILY
+        }
+    }
+
+    #[inline]
+    fn set_family(&mut self, cb: u32, f: u32) {
+        self.s.family[cb as usize] = (self.epoch, f);
+    }
+
+    /// Enters an array whose elements sit at `node`; returns the frame to pass to the element calls.
+    pub(crate) fn array_begin(&mut self, node: u32) -> usize {
+        let base = self.s.frames.len();
+        for &cb in &self.engine.nodes[node as usize].consistency {
+            let f = self.family(cb);
+            self.s.frames.push(f);
+            self.s.frames.push(f);
+        }
+        base
+    }
+
+    /// Before an element: restart from the family before the array.
+    pub(crate) fn element_begin(&mut self, node: u32, base: usize) {
+        for (i, &cb) in self.engine.nodes[node as usize].consistency.iter().enumerate() {
+            let outer = self.s.frames[base + 2 * i];
+            self.set_family(cb, outer);
+        }
+    }
+
+    /// After an element: add what it achieved to the array's family.
+    pub(crate) fn element_end(&mut self, node: u32, base: usize) {
+        for (i, &cb) in self.engine.nodes[node as usize].consistency.iter().enumerate() {
+            let f = self.family(cb);
+            self.s.frames[base + 2 * i + 1] |= f;
+        }
+    }
+
+    /// Leaves the array: the family is the union over its elements.
+    pub(crate) fn array_end(&mut self, node: u32, base: usize) {
+        for (i, &cb) in self.engine.nodes[node as usize].consistency.iter().enumerate() {
+            let acc = self.s.frames[base + 2 * i + 1];
+            self.set_family(cb, acc);
+        }
+        self.s.frames.truncate(base);
+    }
+
+    /// Decides every candidate branch and reports the subscription id of each matching live policy once.
+    /// `absence_allowed` is false for an attribute-scope message without (non-Binary) attributes, where
+    /// `exists: false` never matches.
+    pub(crate) fn finish(self, absence_allowed: bool, mut on_match: impl FnMut(usize)) {
+        let engine = self.engine;
+        let candidates = std::mem::take(&mut self.s.candidates);
+        for &b in candidates.iter().chain(engine.absence_branches.iter()) {
+            let branch = &engine.branches[b as usize];
+            let p = branch.policy as usize;
+            if !engine.policies[p].alive || self.s.policy[p] == self.epoch {
+                continue;
+            }
+            if self.branch_matches(b, absence_allowed) {
+                self.s.policy[p] = self.epoch;
+                on_match(engine.policies[p].id);
+            }
+        }
+        self.s.candidates = candidates;
+    }
+
+    fn branch_matches(&self, b: u32, absence_allowed: bool) -> bool {
+        let engine = self.engine;
+        let branch = &engine.branches[b as usize];
+        let mut required = 0u32;
+        for (slot, &c) in branch.conds.iter().enumerate() {
+            if self.matched(c) {
+                required |= 1 << slot;
+                continue;
+            }
+            let info = &engine.conds[c as usize];
+            let absent = self.s.node[info.node as usize] != self.epoch;
+            if !(info.absent_ok && absence_allowed && absent) {
+                return false;
+            }
+        }
+        match branch.consistency {
+            Some(cb) => (self.family(cb) >> required) & 1 == 1,
+            None => true,
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! [`FilterSet`]: the policies of all subscriptions of a topic, matched together.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::engine::Engine;
+use super::scratch::with_scratch;
+use super::{FilterScope, SnsFilterPolicy};
+use crate::message::Message;
+
+/// Rebuild an engine once it holds more than this many removed policies and more removed than live ones.
+const REBUILD_MIN_DEAD: usize = 32;
+
+/// Many policies (one per subscription of a topic) matched together: the cost of a publish stays close to
+/// flat as the number of policies grows.
+///
+/// All attribute-scope policies share one engine and all body-scope policies another: one pass over the
+/// message visits the keys any policy mentions, exact and `equals-ignore-case` values are found by hash
+/// lookup, and only the policies with a satisfied condition (or made only of `exists: false`) are decided.
+/// The answer is the same as evaluating each policy alone.
+///
+/// ```
+/// use bus_core::filter::{FilterScope, FilterSet, SnsFilterPolicy};
+/// use bus_core::Message;
+///
+/// let mut set = FilterSet::new();
+/// let email = SnsFilterPolicy::parse(r#"{"event-type": ["USER_CREATED"]}"#, FilterScope::MessageAttributes).unwrap();
+/// set.insert(1, Some(email));
+/// set.insert(2, None); // no filter: gets everything
+/// let mut out = Vec::new();
+/// set.matching(&Message::new("{}").with_attribute("event-type", "USER_CREATED"), &mut out);
+/// assert_eq!(out, [1, 2]);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct FilterSet {
+    entries: BTreeMap<usize, Entry>,
+    /// Subscriptions without a policy or with the empty policy.
+    always: BTreeSet<usize>,
+    attributes: Engine,
+    body: Engine,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    policy: Option<SnsFilterPolicy>,
+    /// Where the policy sits: its scope's engine and its index there.
+    slot: Option<(FilterScope, u32)>,
+}
+
+impl FilterSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) the policy of subscription `id`; `None` = no filter (matches every message).
+    pub fn insert(&mut self, id: usize, policy: Option<SnsFilterPolicy>) {
+        self.remove(id);
+        let slot = match &policy {
+            Some(p) if !p.is_match_all() => {
+                let scope = p.scope();
+                Some((scope, self.engine_mut(scope).add(id, p.compiled())))
+            }
+            _ => {
+                self.always.insert(id);
+                None
+            }
+        };
+        self.entries.insert(id, Entry { policy, slot });
+    }
+
+    /// Removes subscription `id`.
+    pub fn remove(&mut self, id: usize) {
+        let Some(entry) = self.entries.remove(&id) else { return };
+        self.always.remove(&id);
+        if let Some((scope, p)) = entry.slot {
+            let engine = self.engine_mut(scope);
+            engine.remove(p);
+            if engine.dead() > REBUILD_MIN_DEAD && engine.dead() > engine.live() {
+                self.rebuild(scope);
+            }
+        }
+    }
+
+    /// Number of subscriptions in the set.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Appends to `out` the ids of every subscription whose policy matches `message` (in ascending id order).
+    pub fn matching(&self, message: &Message, out: &mut Vec<usize>) {
+        let start = out.len();
+        out.extend(self.always.iter().copied());
+        let (attributes, body) = (&self.attributes, &self.body);
+        if attributes.live() > 0 || body.live() > 0 {
+            with_scratch(|s| {
+                if attributes.live() > 0 {
+                    attributes.match_attributes(&message.attributes, s, |id| out.push(id));
+                }
+                if body.live() > 0 {
+                    body.match_body(&message.body, s, |id| out.push(id));
+                }
+            });
+        }
+        out[start..].sort_unstable();
+    }
+
+    fn engine_mut(&mut self, scope: FilterScope) -> &mut Engine {
+        match scope {
+            FilterScope::MessageAttributes => &mut self.attributes,
+            FilterScope::MessageBody => &mut self.body,
+        }
+    }
+
+    /// Rebuilds one scope's engine from the live policies, dropping removed ones.
+    fn rebuild(&mut self, scope: FilterScope) {
+        let mut engine = Engine::default();
+        for (&id, entry) in self.entries.iter_mut() {
+            if let (Some((s, p)), Some(policy)) = (&mut entry.slot, &entry.policy) {
+                if *s == scope {
+                    *p = engine.add(id, policy.compiled());
+                }
+            }
+        }
+        tracing::debug!(scope = scope.as_str(), policies = engine.live(), "filter set engine rebuilt");
+        *self.engine_mut(scope) = engine;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attr_policy(json: &str) -> Option<SnsFilterPolicy> {
+        Some(SnsFilterPolicy::parse(json, FilterScope::MessageAttributes).unwrap())
+    }
+
+    #[test]
+    fn replace_remove_and_rebuild_keep_answers() {
+        let mut set = FilterSet::new();
+        for id in 0..200 {
+            set.insert(id, attr_policy(&format!(r#"{{"k": ["v{}"]}}"#, id % 10)));
+        }
+        let msg = Message::new("").with_attribute("k", "v3");
+        let mut out = Vec::new();
+        set.matching(&msg, &mut out);
+        assert_eq!(out, (0..200).filter(|i| i % 10 == 3).collect::<Vec<_>>());
+
+        for id in 0..150 {
+            set.remove(id);
+        }
+        assert_eq!(set.len(), 50);
+        out.clear();
+        set.matching(&msg, &mut out);
+        assert_eq!(out, (150..200).filter(|i| i % 10 == 3).collect::<Vec<_>>());
+
+        set.insert(153, attr_policy(r#"{"k": ["other"]}"#));
+        set.insert(7, None);
+        out.clear();
+        set.matching(&msg, &mut out);
+        let mut expected: Vec<usize> = (150..200).filter(|i| i % 10 == 3 && *i != 153).collect();
+        expected.insert(0, 7);
+        assert_eq!(out, expected);
+        assert!(!set.is_empty());
+    }
+
+    #[test]
+    fn mixed_scopes_and_appending() {
+        let mut set = FilterSet::new();
+        set.insert(5, Some(SnsFilterPolicy::parse(r#"{"a": {"b": [1]}}"#, FilterScope::MessageBody).unwrap()));
+        set.insert(3, attr_policy(r#"{"t": [{"exists": true}]}"#));
+        set.insert(4, attr_policy("{}"));
+        let mut out = vec![99];
+        set.matching(&Message::new(r#"{"a": {"b": 1}}"#).with_attribute("t", "x"), &mut out);
+        assert_eq!(out, [99, 3, 4, 5]);
+        out.clear();
+        set.matching(&Message::new("nope"), &mut out);
+        assert_eq!(out, [4]);
+    }
+}
