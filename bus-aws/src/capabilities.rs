@@ -21,8 +21,22 @@ pub struct ServerCapabilities {
     /// `$or` and `exists` are validated and evaluated exactly as AWS does (moto evaluates the common
     /// cases but accepts some policies AWS rejects and differs on `exists` over nested/array values).
     pub filter_or_exists_exact: bool,
-    /// `anything-but` with `prefix`/`suffix`/`wildcard`/`equals-ignore-case` inside.
+    /// `anything-but` with `suffix`/`wildcard`/`equals-ignore-case` inside (moto knows `prefix` only).
     pub filter_anything_but_operators: bool,
+    /// `$or` in `MessageBody` scope (moto 5.2.1 fails the publish with HTTP 500; `$or` in attribute scope
+    /// works).
+    pub filter_or_in_body_scope: bool,
+    /// `equals-ignore-case` ignores the case of the policy value too (moto lower-cases only the message
+    /// value, so only lower-case policy values match).
+    pub filter_equals_ignore_case_policy_value: bool,
+    /// Raw delivery of a `Binary` attribute yields a receivable SQS message (moto 5.2.1 stores the value as
+    /// text and then fails every `ReceiveMessage` of that queue with HTTP 500 while the message is there).
+    pub raw_delivery_binary_attributes: bool,
+    /// `Publish` to a FIFO topic returns the `SequenceNumber` (moto returns only the `MessageId`).
+    pub fifo_publish_sequence_number: bool,
+    /// A FIFO topic's content-based deduplication id is passed on to its FIFO queues, so the queue needs
+    /// no content-based deduplication of its own (moto passes none: the queue must have it on).
+    pub fifo_topic_dedup_reaches_queue: bool,
     /// AWS's policy complexity and length limits and reason texts are enforced server-side.
     pub filter_aws_validation: bool,
     /// The queue access policy (`aws:SourceArn`) is enforced on SNS → SQS delivery (moto stores it only).
@@ -44,6 +58,11 @@ impl ServerCapabilities {
         filter_cidr: true,
         filter_or_exists_exact: true,
         filter_anything_but_operators: true,
+        filter_or_in_body_scope: true,
+        filter_equals_ignore_case_policy_value: true,
+        raw_delivery_binary_attributes: true,
+        fifo_publish_sequence_number: true,
+        fifo_topic_dedup_reaches_queue: true,
         filter_aws_validation: true,
         enforces_queue_policy: true,
         raw_delivery_can_be_turned_off: true,
@@ -53,9 +72,9 @@ impl ServerCapabilities {
     /// moto's server, version 5.2.1 (the local server the tests use).
     ///
     /// Verified against it by this crate's tests: exact values, `prefix`, `suffix`, `equals-ignore-case`,
-    /// `anything-but` (values and `prefix`), `numeric` ranges, `exists` on present/absent keys, and `$or`
-    /// of simple keys work in both scopes; `wildcard` and `cidr` are rejected as
-    /// `Unrecognized match type`.
+    /// `anything-but` (values and `prefix`), `numeric` ranges, `exists` on present/absent keys, nested
+    /// body-scope keys, and `$or` in attribute scope work; `wildcard` and `cidr` are rejected as
+    /// `Unrecognized match type`. The other flags record what its tests found to differ from AWS.
     pub const MOTO: ServerCapabilities = ServerCapabilities {
         name: "moto-5.2.1",
         asynchronous_delivery: false,
@@ -63,6 +82,11 @@ impl ServerCapabilities {
         filter_cidr: false,
         filter_or_exists_exact: false,
         filter_anything_but_operators: false,
+        filter_or_in_body_scope: false,
+        filter_equals_ignore_case_policy_value: false,
+        raw_delivery_binary_attributes: false,
+        fifo_publish_sequence_number: false,
+        fifo_topic_dedup_reaches_queue: false,
         filter_aws_validation: false,
         enforces_queue_policy: false,
         raw_delivery_can_be_turned_off: false,
