@@ -193,7 +193,7 @@ impl FakeSubscription {
         while out.len() < max {
             let Some((&(at, id), _)) = st.by_time.first_key_value() else { break };
             if at > now {
-                return (out, Some(at));
+                break;
             }
             st.by_time.remove(&(at, id));
             let m = st.messages.get_mut(&id).unwrap();
