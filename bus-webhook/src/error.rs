@@ -116,3 +116,19 @@ impl IntoResponse for WebhookError {
         (self.status(), axum::Json(body)).into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_follow_the_documented_choices() {
+        let too_large = BusError::PayloadTooLarge { actual: 300_000, limit: 262_144 };
+        assert_eq!(WebhookError::Publish(Box::new(too_large)).status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(WebhookError::Publish(Box::new(BusError::Closed)).status(), StatusCode::BAD_GATEWAY);
+        assert_eq!(WebhookError::Replayed.status(), StatusCode::CONFLICT);
+        let stale = WebhookError::StaleTimestamp { timestamp: 0, now: 301, tolerance: Duration::from_secs(300) };
+        assert_eq!((stale.status(), stale.code()), (StatusCode::UNAUTHORIZED, "stale_timestamp"));
+        assert_eq!(WebhookError::MissingHeader { header: "h".into() }.status(), StatusCode::BAD_REQUEST);
+    }
+}
