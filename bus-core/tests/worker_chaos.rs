@@ -70,13 +70,14 @@ fn quiet_chaos_panics() {
 }
 
 #[tokio::test(start_paused = true)]
+#[allow(clippy::print_stdout)] // the figures are the point of this test
 async fn chaos_loses_nothing() {
     quiet_chaos_panics();
     let events: u64 = std::env::var("CHAOS_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let seed: u64 = std::env::var("CHAOS_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5EED);
     let wall = std::time::Instant::now();
 
-    let backend: Arc<dyn Backend> = Arc::new(worker_common::fake::FakeBackend::new());
+    let backend: Arc<dyn Backend> = Arc::new(bus_memory::MemoryBackend::new());
     let mut topology = Topology::new();
     for q in QUEUES {
         topology = topology.queue(QueueSpec::new(format!("{q}-dlq"))).queue(

@@ -1,8 +1,6 @@
 //! Shared helpers of the worker runtime's integration tests.
 #![allow(dead_code)]
 
-pub mod fake;
-
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,7 +23,7 @@ pub const VISIBILITY: Duration = Duration::from_secs(30);
 /// A fresh backend with `events` and the queues `work` (30 s visibility, redrive to `work-dlq`
 /// after `max_receive_count`) and `other`.
 pub async fn backend(max_receive_count: u32) -> Arc<dyn Backend> {
-    let backend: Arc<dyn Backend> = Arc::new(fake::FakeBackend::new());
+    let backend: Arc<dyn Backend> = Arc::new(bus_memory::MemoryBackend::new());
     let topology = Topology::new()
         .topic(TOPIC)
         .queue(QueueSpec::new(DLQ))
