@@ -20,32 +20,54 @@
 //!   [`WorkerPool::metrics`] returns the [`Counters`]; a [`TaskObserver`] sees every [`TaskEvent`].
 //!
 //! ```
+//! use std::sync::Arc;
 //! use std::time::Duration;
+//! use bus_core::backend::{QueueSpec, Topology};
 //! use bus_core::worker::{Outcome, QueueConfig, Router, Task, WorkerPool};
+//! use bus_core::{Backend, Event, PublisherExt};
 //!
 //! #[derive(serde::Deserialize)]
 //! struct UserCreated { email: String }
 //!
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() -> Result<(), bus_core::BusError> {
+//! let backend = Arc::new(bus_memory::MemoryBackend::new());
+//! let email = QueueSpec::new("email").with_dead_letter_queue("email-dlq", 5);
+//! backend
+//!     .apply_topology(&Topology::new().topic("events").queue(QueueSpec::new("email-dlq")).queue(email.clone())
+//!         .subscribe("events", "email"))
+//!     .await?;
+//!
 //! let router = Router::new()
 //!     .on_typed("USER_CREATED", |_task: Task, user: UserCreated| async move {
-//!         // send the welcome email to user.email ...
-//!         # let _ = user.email;
+//!         assert!(user.email.contains('@')); // send the welcome email ...
 //!         Ok(Outcome::Complete)
 //!     })
 //!     .on("USER_COMMENT", |task: Task| async move {
-//!         if task.receive_count() < 3 {
+//!         if task.receive_count() < 2 {
 //!             return Ok(Outcome::RetryAfter(Duration::from_secs(10)));
 //!         }
 //!         Ok(Outcome::Complete)
 //!     });
-//! let config = QueueConfig::new("email").with_concurrency(16).with_max_receive_count(5);
-//! // With a backend (`Arc<dyn Backend>`):
-//! // let pool = WorkerPool::builder().backend(backend).failure_topic("events")
-//! //     .queue(config, router).build().await?;
-//! // pool.start();
-//! // ...
-//! // pool.shutdown().await;
-//! # let _ = (config, router, WorkerPool::builder());
+//! let pool = WorkerPool::builder()
+//!     .backend(backend.clone())
+//!     .failure_topic("events")
+//!     .queue(QueueConfig::from_spec(&email).with_concurrency(16), router)
+//!     .build()
+//!     .await?;
+//! pool.start();
+//!
+//! let publisher = backend.publisher();
+//! publisher.publish_data("events", "USER_CREATED", serde_json::json!({"email": "a@example.com"})).await?;
+//! publisher.publish_data("events", "USER_COMMENT", serde_json::json!({"text": "hi"})).await?;
+//! tokio::time::sleep(Duration::from_secs(15)).await;
+//! let report = pool.shutdown().await;
+//! let m = pool.metrics().total;
+//! assert_eq!((m.completed, m.retried, m.acked), (2, 1, 2));
+//! assert_eq!(report.released(), 0);
+//! assert_eq!(backend.queue_stats("email").await?.total(), 0);
+//! # Ok(())
+//! # }
 //! ```
 
 mod ack;
