@@ -115,8 +115,8 @@ async fn opening_a_file_that_is_not_a_database_fails_cleanly() {
 async fn the_handler_stores_each_delivery_once() {
     let handler = ArchiveHandler::new(Archive::open_in_memory().unwrap());
     let d = enveloped("q", "s", at(0), &event("USER_CREATED", json!({})));
-    assert!(handler.handle(&d).await.unwrap());
-    assert!(!handler.handle(&d).await.unwrap());
+    assert!(handler.store(&d).await.unwrap());
+    assert!(!handler.store(&d).await.unwrap());
     assert_eq!(handler.archive().len().await.unwrap(), 1);
 }
 
