@@ -12,25 +12,29 @@
 //! What a backend cannot do is stated in its [`Capabilities`]; scenarios that need a missing
 //! capability are reported as not applicable, never dropped silently and never counted as passed.
 //!
-//! Run the whole suite and get a [`ConformanceReport`]:
+//! Run the whole suite and get a [`ConformanceReport`] (here on the memory backend, on a paused clock):
 //!
-//! ```no_run
-//! # async fn demo(backend: std::sync::Arc<dyn bus_core::Backend>) {
-//! use bus_testkit::conformance::{run_all, Capabilities};
-//! let report = run_all(&*backend, &Capabilities::full()).await;
-//! println!("{report}");
-//! report.assert_all_passed();
+//! ```
+//! use bus_testkit::conformance::{run_all, scenarios, Capabilities};
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() {
+//! let backend = bus_memory::MemoryBackend::new();
+//! let report = run_all(&backend, &Capabilities::full()).await;
+//! println!("{report}"); // one line per scenario: pass, FAIL (with what was expected and what happened), n/a
+//! assert_eq!(report.results.len(), scenarios().len());
+//! // report.assert_all_passed() panics with the list of failures.
 //! # }
 //! ```
 //!
 //! or one `#[test]` per scenario with [`conformance_tests!`](crate::conformance_tests) in a backend's
 //! `tests/conformance.rs`:
 //!
-//! ```ignore
-//! bus_testkit::conformance_tests!(
-//!     std::sync::Arc::new(bus_memory::MemoryBackend::new()),
-//!     bus_testkit::conformance::Capabilities::full()
-//! );
+//! ```no_run
+//! use std::sync::Arc;
+//! use bus_testkit::conformance::Capabilities;
+//!
+//! bus_testkit::conformance_tests!(Arc::new(bus_memory::MemoryBackend::new()), Capabilities::full());
+//! # fn main() {}
 //! ```
 //!
 //! Time: scenarios wait with `tokio::time` only. A backend on virtual time runs them on a paused
@@ -156,12 +160,13 @@ macro_rules! __conformance_scenarios {
 /// `capabilities.real_time`. A scenario that fails panics with what was expected and what happened;
 /// a scenario the capabilities rule out passes after writing a `not applicable` line to stderr.
 ///
-/// ```ignore
+/// ```no_run
 /// // bus-memory/tests/conformance.rs
-/// bus_testkit::conformance_tests!(
-///     std::sync::Arc::new(bus_memory::MemoryBackend::new()),
-///     bus_testkit::conformance::Capabilities::full()
-/// );
+/// use std::sync::Arc;
+/// use bus_testkit::conformance::Capabilities;
+///
+/// bus_testkit::conformance_tests!(Arc::new(bus_memory::MemoryBackend::new()), Capabilities::full());
+/// # fn main() {}
 /// ```
 #[macro_export]
 macro_rules! conformance_tests {
