@@ -41,11 +41,12 @@ pub struct ServerCapabilities {
     pub filter_aws_validation: bool,
     /// The queue access policy (`aws:SourceArn`) is enforced on SNS → SQS delivery (moto stores it only).
     pub enforces_queue_policy: bool,
-    /// Setting `RawMessageDelivery` back to `false` on an existing subscription takes effect (moto 5.2.1
-    /// stores the string `"false"` and treats it as true: raw delivery stays on).
-    pub raw_delivery_can_be_turned_off: bool,
-    /// A filter policy keeps the scope it was set with when only `FilterPolicyScope` changes later
-    /// (moto builds its matcher when `FilterPolicy` is set and does not rebuild it on a scope change).
+    /// `SetQueueAttributes` leaves attributes it does not name unchanged (moto 5.2.1 clears the `Policy`
+    /// when a call leaves it out; the provisioning sends the declared policy along with every update).
+    pub set_queue_attributes_keeps_policy: bool,
+    /// A change of `FilterPolicyScope` alone applies to the existing policy (moto compiles its matcher
+    /// when `FilterPolicy` is set and keeps the old scope; the provisioning re-sends the policy after a
+    /// scope change, so it works on both).
     pub scope_change_rebuilds_filter: bool,
 }
 
@@ -65,7 +66,7 @@ impl ServerCapabilities {
         fifo_topic_dedup_reaches_queue: true,
         filter_aws_validation: true,
         enforces_queue_policy: true,
-        raw_delivery_can_be_turned_off: true,
+        set_queue_attributes_keeps_policy: true,
         scope_change_rebuilds_filter: true,
     };
 
@@ -89,7 +90,7 @@ impl ServerCapabilities {
         fifo_topic_dedup_reaches_queue: false,
         filter_aws_validation: false,
         enforces_queue_policy: false,
-        raw_delivery_can_be_turned_off: false,
+        set_queue_attributes_keeps_policy: false,
         scope_change_rebuilds_filter: false,
     };
 

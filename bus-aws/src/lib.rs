@@ -63,6 +63,6 @@ pub use batching::{BatchingConfig, BatchingPublisher};
 pub use builder::{default_retry_config, https_client, AwsBackendBuilder};
 pub use capabilities::ServerCapabilities;
 pub use counter::{OperationStats, RequestCounter, RequestCounts, BILLING_CHUNK_BYTES};
-pub use provision::{Action, Change, Drift, Plan, ResourceKind};
+pub use provision::{Action, Change, Drift, Plan, ResourceKind, POLICY_SID};
 pub use publisher::SnsPublisher;
 pub use subscription::SqsSubscription;

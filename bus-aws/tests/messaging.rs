@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bus_core::backend::{QueueSpec, SubscriptionSpec, TopicSpec};
 use bus_core::filter::FilterScope;
-use bus_core::{AttributeValue, Backend, Event, Message, PublisherExt, Topology};
+use bus_core::{AttributeValue, Backend, Message, PublisherExt, Topology};
 use common::{backend, caps, receive_for, receive_n, unique, DELIVERY_TIMEOUT};
 use serde_json::json;
 

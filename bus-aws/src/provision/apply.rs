@@ -11,7 +11,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use bus_core::filter::FilterScope;
 use bus_core::{BusError, Topology};
 
-use super::desired::{queue_base_attributes, subscription_attributes};
+use super::desired::{declared_filter, queue_base_attributes, subscription_attributes};
 use super::survey::{subscription_name, survey, topic_attributes};
 use super::{Action, Change, Drift, Plan, ResourceKind};
 use crate::error::{map_sdk_error, Service, Subject};
@@ -99,7 +99,7 @@ pub(crate) async fn apply(clients: &Clients, topology: &Topology) -> Result<Plan
     for c in state.plan.with_action(Action::Update) {
         match c.kind {
             ResourceKind::Topic => update_topic(clients, &state.topic_arns, c).await?,
-            ResourceKind::Queue => update_queue(clients, &state.queues, c).await?,
+            ResourceKind::Queue => update_queue(clients, &state.queues, state.queue_policies.get(&c.name), c).await?,
             ResourceKind::Subscription => {}
         }
     }
@@ -128,7 +128,7 @@ pub(crate) async fn apply(clients: &Clients, topology: &Topology) -> Result<Plan
             Action::Update => {
                 let arn =
                     state.subscriptions.get(&(spec.topic.clone(), spec.queue.clone())).cloned().unwrap_or_default();
-                update_subscription(clients, &arn, spec.filter_policy_scope, c).await?;
+                update_subscription(clients, &arn, spec, c).await?;
             }
             Action::InSync | Action::Conflict => {}
         }
@@ -153,17 +153,24 @@ async fn update_topic(clients: &Clients, arns: &HashMap<String, String>, c: &Cha
     Ok(())
 }
 
+/// One `SetQueueAttributes` with every drifted attribute. The declared access policy is always sent
+/// along (unchanged, it changes nothing on AWS; some servers, moto among them, clear a policy that a
+/// `SetQueueAttributes` call leaves out).
 async fn update_queue(
     clients: &Clients,
     queues: &HashMap<String, super::survey::ObservedQueue>,
+    policy: Option<&String>,
     c: &Change,
 ) -> Result<(), BusError> {
     let q = queues.get(&c.name).ok_or_else(|| BusError::QueueNotFound(c.name.clone()))?;
-    let attrs: HashMap<QueueAttributeName, String> = c
+    let mut attrs: HashMap<QueueAttributeName, String> = c
         .drift
         .iter()
         .map(|d| (QueueAttributeName::from(d.attribute.as_str()), d.desired.clone().unwrap_or_default()))
         .collect();
+    if let Some(p) = policy {
+        attrs.entry(QueueAttributeName::Policy).or_insert_with(|| p.clone());
+    }
     clients
         .sqs
         .set_queue_attributes()
@@ -176,34 +183,55 @@ async fn update_queue(
     Ok(())
 }
 
-/// The order to set drifted subscription attributes in, so that every intermediate state is valid:
-/// towards body scope, the scope goes first (an attribute policy is also a valid body policy); towards
-/// attribute scope, the policy goes first.
-fn ordered(drift: &[Drift], scope: FilterScope) -> Vec<&Drift> {
-    let rank = |d: &Drift| match (d.attribute.as_str(), scope) {
-        ("FilterPolicyScope", FilterScope::MessageBody) | ("FilterPolicy", FilterScope::MessageAttributes) => 0,
-        ("FilterPolicyScope", _) | ("FilterPolicy", _) => 1,
-        _ => 2,
-    };
-    let mut v: Vec<&Drift> = drift.iter().collect();
-    v.sort_by_key(|d| rank(d));
-    v
+/// The `SetSubscriptionAttributes` calls for a drifted subscription, in an order where every
+/// intermediate state is valid: towards body scope the scope goes first (an attribute policy is also a
+/// valid body policy); towards attribute scope the policy goes first. After a scope change the policy
+/// is (re)sent last, so that a server which compiles the policy when it is set (moto does) uses the
+/// new scope; on AWS that repeat changes nothing.
+fn steps(drift: &[Drift], scope: FilterScope, policy: Option<&str>) -> Vec<(String, String)> {
+    let find = |name: &str| drift.iter().find(|d| d.attribute == name);
+    // A filter policy is removed by setting it to `{}`.
+    let policy_value = policy.unwrap_or("{}").to_owned();
+    let mut out = Vec::new();
+    match find("FilterPolicyScope") {
+        Some(d) => {
+            let scope_value = d.desired.clone().unwrap_or_else(|| scope.as_str().to_owned());
+            if scope == FilterScope::MessageAttributes && find("FilterPolicy").is_some() {
+                out.push(("FilterPolicy".to_owned(), policy_value.clone()));
+            }
+            out.push(("FilterPolicyScope".to_owned(), scope_value));
+            out.push(("FilterPolicy".to_owned(), policy_value));
+        }
+        None => {
+            if find("FilterPolicy").is_some() {
+                out.push(("FilterPolicy".to_owned(), policy_value));
+            }
+        }
+    }
+    for d in drift.iter().filter(|d| !matches!(d.attribute.as_str(), "FilterPolicy" | "FilterPolicyScope")) {
+        out.push((d.attribute.clone(), d.desired.clone().unwrap_or_default()));
+    }
+    out
 }
 
-async fn update_subscription(clients: &Clients, arn: &str, scope: FilterScope, c: &Change) -> Result<(), BusError> {
-    for d in ordered(&c.drift, scope) {
-        // A filter policy is removed by setting it to `{}`.
-        let value = d.desired.clone().unwrap_or_else(|| "{}".to_owned());
+async fn update_subscription(
+    clients: &Clients,
+    arn: &str,
+    spec: &bus_core::backend::SubscriptionSpec,
+    c: &Change,
+) -> Result<(), BusError> {
+    let policy = declared_filter(spec).map(|p| p.to_string());
+    for (attribute, value) in steps(&c.drift, spec.filter_policy_scope, policy.as_deref()) {
         clients
             .sns
             .set_subscription_attributes()
             .subscription_arn(arn)
-            .attribute_name(&d.attribute)
+            .attribute_name(&attribute)
             .attribute_value(value)
             .send()
             .await
             .map_err(|e| map_sdk_error(Service::Sns, Subject::Other, e))?;
-        tracing::info!(subscription = %c.name, attribute = %d.attribute, "updated subscription attribute");
+        tracing::info!(subscription = %c.name, attribute = %attribute, "updated subscription attribute");
     }
     Ok(())
 }
@@ -219,15 +247,22 @@ mod tests {
     #[test]
     fn scope_changes_are_ordered_so_every_step_is_valid() {
         let drift = vec![d("RawMessageDelivery"), d("FilterPolicy"), d("FilterPolicyScope")];
-        let names = |v: Vec<&Drift>| v.into_iter().map(|d| d.attribute.clone()).collect::<Vec<_>>();
+        let names = |v: Vec<(String, String)>| v.into_iter().map(|(a, _)| a).collect::<Vec<_>>();
         assert_eq!(
-            names(ordered(&drift, FilterScope::MessageBody)),
+            names(steps(&drift, FilterScope::MessageBody, Some("{}"))),
             ["FilterPolicyScope", "FilterPolicy", "RawMessageDelivery"]
         );
         assert_eq!(
-            names(ordered(&drift, FilterScope::MessageAttributes)),
-            ["FilterPolicy", "FilterPolicyScope", "RawMessageDelivery"]
+            names(steps(&drift, FilterScope::MessageAttributes, Some("{}"))),
+            ["FilterPolicy", "FilterPolicyScope", "FilterPolicy", "RawMessageDelivery"]
         );
+        // A scope change alone re-sends the (unchanged) policy after it.
+        let scope_only = vec![d("FilterPolicyScope")];
+        let s = steps(&scope_only, FilterScope::MessageBody, Some(r#"{"a":["b"]}"#));
+        assert_eq!(s, [("FilterPolicyScope".into(), "x".into()), ("FilterPolicy".into(), r#"{"a":["b"]}"#.into())]);
+        // Removing the policy sets it to {}.
+        let removed = vec![Drift { attribute: "FilterPolicy".into(), actual: Some("{}".into()), desired: None }];
+        assert_eq!(steps(&removed, FilterScope::MessageAttributes, None), [("FilterPolicy".into(), "{}".into())]);
     }
 
     #[test]

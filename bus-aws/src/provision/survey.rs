@@ -31,6 +31,8 @@ pub(crate) struct Survey {
     pub(crate) queues: HashMap<String, ObservedQueue>,
     /// Existing subscriptions by `(topic, queue)`: their ARN.
     pub(crate) subscriptions: HashMap<(String, String), String>,
+    /// The declared access policy of each existing queue that topics send to.
+    pub(crate) queue_policies: HashMap<String, String>,
 }
 
 /// The display name of a subscription.
@@ -109,8 +111,12 @@ pub(crate) async fn survey(clients: &Clients, topology: &Topology) -> Result<Sur
             queues.insert(spec.name.clone(), q);
         }
     }
+    let mut queue_policies = HashMap::new();
     for spec in &topology.queues {
-        let (exists, drift) = queue_drift(spec, topology, &topic_arns, &queues);
+        let (exists, drift, policy) = queue_drift(spec, topology, &topic_arns, &queues);
+        if let (true, Some(policy)) = (exists, policy) {
+            queue_policies.insert(spec.name.clone(), policy);
+        }
         plan.changes.push(change(ResourceKind::Queue, &spec.name, exists, drift));
     }
 
@@ -156,7 +162,7 @@ pub(crate) async fn survey(clients: &Clients, topology: &Topology) -> Result<Sur
         subscriptions.insert((spec.topic.clone(), spec.queue.clone()), sub_arn.to_owned());
         plan.changes.push(change(ResourceKind::Subscription, &name, true, drift));
     }
-    Ok(Survey { plan, topic_arns, queues, subscriptions })
+    Ok(Survey { plan, topic_arns, queues, subscriptions, queue_policies })
 }
 
 /// `GetQueueUrl` and `GetQueueAttributes(All)`; `None` if the queue does not exist.
@@ -184,13 +190,14 @@ fn sending_topics<'a>(topology: &'a Topology, queue: &str) -> BTreeSet<&'a str> 
     topology.subscriptions.iter().filter(|s| s.queue == queue).map(|s| s.topic.as_str()).collect()
 }
 
-/// Whether the queue exists, and its drift (or, when it does not, the attributes it is created with).
+/// Whether the queue exists, its drift (or, when it does not, the attributes it is created with), and
+/// its declared access policy when topics send to it.
 fn queue_drift(
     spec: &QueueSpec,
     topology: &Topology,
     topic_arns: &HashMap<String, String>,
     queues: &HashMap<String, ObservedQueue>,
-) -> (bool, Vec<Drift>) {
+) -> (bool, Vec<Drift>, Option<String>) {
     let observed = queues.get(&spec.name);
     let empty = HashMap::new();
     let actual = observed.map(|q| &q.attrs).unwrap_or(&empty);
@@ -216,6 +223,7 @@ fn queue_drift(
     }
 
     let topics = sending_topics(topology, &spec.name);
+    let mut declared_policy = None;
     if !topics.is_empty() {
         let arns: BTreeSet<String> = topics
             .iter()
@@ -223,15 +231,17 @@ fn queue_drift(
             .collect();
         let queue_arn = observed.map(|q| q.arn.clone()).unwrap_or_else(|| format!("<ARN of queue {}>", spec.name));
         let actual_policy = actual.get("Policy").map(String::as_str);
+        let desired = queue_policy(actual_policy, &queue_arn, &arns);
         if !policy_in_sync(actual_policy, &queue_arn, &arns) {
             drift.push(Drift {
                 attribute: "Policy".into(),
                 actual: actual_policy.map(str::to_owned),
-                desired: Some(queue_policy(actual_policy, &queue_arn, &arns)),
+                desired: Some(desired.clone()),
             });
         }
+        declared_policy = Some(desired);
     }
-    (observed.is_some(), drift)
+    (observed.is_some(), drift, declared_policy)
 }
 
 /// The drift of an existing subscription.
