@@ -81,7 +81,8 @@ impl MemoryBackendBuilder {
 
     /// The backend; fails if the region or account id is malformed.
     pub fn build(self) -> Result<MemoryBackend, BusError> {
-        if self.region.is_empty() || !self.region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        if self.region.is_empty()
+            || !self.region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         {
             return Err(BusError::invalid_parameter("region", format!("{:?} is not a region name", self.region)));
         }
@@ -137,7 +138,9 @@ impl Inner {
         let policies = topology
             .subscriptions
             .iter()
-            .map(|s| s.filter_policy.as_ref().map(|p| SnsFilterPolicy::from_value(p, s.filter_policy_scope)).transpose())
+            .map(|s| {
+                s.filter_policy.as_ref().map(|p| SnsFilterPolicy::from_value(p, s.filter_policy_scope)).transpose()
+            })
             .collect::<Result<Vec<_>, _>>()?;
         for t in &topology.topics {
             let declared = topology.subscriptions.iter().filter(|s| s.topic == t.name);
@@ -175,10 +178,11 @@ impl Inner {
             let queue = self.queue(&q.name)?;
             let dlq = q.redrive.as_ref().map(|r| self.queue(&r.dead_letter_queue)).transpose()?;
             if !queue.matches(q, dlq.as_ref()) {
-                let redrive = q.redrive.as_ref().zip(dlq.as_ref()).map(|(r, d)| Redrive {
-                    dlq: Arc::downgrade(d),
-                    max_receive_count: r.max_receive_count,
-                });
+                let redrive = q
+                    .redrive
+                    .as_ref()
+                    .zip(dlq.as_ref())
+                    .map(|(r, d)| Redrive { dlq: Arc::downgrade(d), max_receive_count: r.max_receive_count });
                 queue.configure(q, redrive);
                 tracing::info!(queue = %q.name, "queue attributes set");
             }
@@ -211,7 +215,12 @@ impl Inner {
                         None => {
                             let n = self.next_sub.fetch_add(1, Ordering::Relaxed);
                             let arn = format!("{}:{}", topic.arn, uuid_string(uuid_bits(self.seed, n)));
-                            subs.push(Sub { spec: spec.clone(), arn, queue: self.queue(&spec.queue)?, policy: policy.clone() });
+                            subs.push(Sub {
+                                spec: spec.clone(),
+                                arn,
+                                queue: self.queue(&spec.queue)?,
+                                policy: policy.clone(),
+                            });
                             changed = true;
                             tracing::info!(topic = %t.name, queue = %spec.queue, "subscription created");
                         }

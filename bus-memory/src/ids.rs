@@ -67,7 +67,11 @@ pub(crate) fn queue_url(region: &str, account: &str, queue: &str) -> String {
 
 /// The URL of the (here fictitious) certificate that signed an envelope.
 pub(crate) fn signing_cert_url(region: &str, seed: u64) -> String {
-    format!("https://sns.{region}.amazonaws.com/SimpleNotificationService-{:016x}{:016x}.pem", mix64(seed), mix64(!seed))
+    format!(
+        "https://sns.{region}.amazonaws.com/SimpleNotificationService-{:016x}{:016x}.pem",
+        mix64(seed),
+        mix64(!seed)
+    )
 }
 
 /// The `UnsubscribeURL` of a subscription.

@@ -1,7 +1,7 @@
 //! Request checks with AWS's rules, beyond those of `bus-core`'s [`Message::validate`].
 
 use bus_core::limits;
-use bus_core::{AttributeType, BusError, Message};
+use bus_core::{BusError, Message};
 
 /// Checks a message published to an SNS topic: non-empty body, attributes, 256 KiB.
 pub(crate) fn sns_message(message: &Message) -> Result<(), BusError> {
@@ -11,8 +11,7 @@ pub(crate) fn sns_message(message: &Message) -> Result<(), BusError> {
     message.validate(limits::SNS_MAX_MESSAGE_BYTES)
 }
 
-/// Checks a message sent to an SQS queue: non-empty body of allowed characters, attributes (SQS has no
-/// `String.Array`), 1 MiB.
+/// Checks a message sent to an SQS queue: non-empty body of allowed characters, attributes, 1 MiB.
 pub(crate) fn sqs_message(message: &Message) -> Result<(), BusError> {
     if message.body.is_empty() {
         return Err(BusError::invalid_parameter("MessageBody", "the message body must be at least 1 character"));
@@ -26,14 +25,9 @@ pub(crate) fn sqs_message(message: &Message) -> Result<(), BusError> {
             ),
         ));
     }
-    message.validate(limits::SQS_MAX_MESSAGE_BYTES)?;
-    if let Some((name, _)) = message.attributes.iter().find(|(_, v)| v.data_type() == AttributeType::StringArray) {
-        return Err(BusError::InvalidAttribute {
-            name: name.clone(),
-            reason: "SQS message attributes are String, Number or Binary; String.Array is an SNS type".into(),
-        });
-    }
-    Ok(())
+    // SQS types are String, Number and Binary with optional custom labels, so `String.Array` is a
+    // `String` labelled `Array` there: accepted and passed through.
+    message.validate(limits::SQS_MAX_MESSAGE_BYTES)
 }
 
 fn sqs_char(c: char) -> bool {
@@ -103,7 +97,7 @@ mod tests {
         assert!(matches!(sqs_message(&Message::new("a\u{1}b")), Err(BusError::InvalidParameter { .. })));
         let arr = Message::new("x").with_attribute("a", AttributeValue::string_array(["1"]));
         assert!(sns_message(&arr).is_ok());
-        assert!(matches!(sqs_message(&arr), Err(BusError::InvalidAttribute { .. })));
+        assert!(sqs_message(&arr).is_ok(), "a String with the custom label Array on SQS");
         let big = Message::new("x".repeat(limits::SNS_MAX_MESSAGE_BYTES + 1));
         assert!(matches!(sns_message(&big), Err(BusError::PayloadTooLarge { .. })));
         assert!(sqs_message(&big).is_ok());

@@ -200,7 +200,10 @@ impl Queue {
         options.validate()?;
         let (wait, vis) = {
             let st = self.lock();
-            (options.wait_time.unwrap_or(st.cfg.receive_wait), options.visibility_timeout.map_or(st.cfg.visibility, nanos))
+            (
+                options.wait_time.unwrap_or(st.cfg.receive_wait),
+                options.visibility_timeout.map_or(st.cfg.visibility, nanos),
+            )
         };
         let now = self.clock.now();
         let deadline = now.saturating_add(nanos(wait));
@@ -226,9 +229,9 @@ impl Queue {
     }
 
     fn decode(&self, handle: &ReceiptHandle) -> Result<Receipt, BusError> {
-        Receipt::decode(handle, self.key)
-            .filter(|r| r.uid == self.uid)
-            .ok_or_else(|| BusError::ReceiptHandleInvalid(format!("{handle} is not a receipt handle of queue {}", self.name)))
+        Receipt::decode(handle, self.key).filter(|r| r.uid == self.uid).ok_or_else(|| {
+            BusError::ReceiptHandleInvalid(format!("{handle} is not a receipt handle of queue {}", self.name))
+        })
     }
 
     fn stale(&self, handle: &ReceiptHandle) {

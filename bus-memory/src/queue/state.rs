@@ -201,7 +201,11 @@ impl QueueState {
             self.expiry.clear();
             for (i, s) in self.slots.iter().enumerate() {
                 if let Some(e) = &s.entry {
-                    self.expiry.push(Timer { at: e.sent.saturating_add(self.cfg.retention), slot: i as u32, tag: s.gen });
+                    self.expiry.push(Timer {
+                        at: e.sent.saturating_add(self.cfg.retention),
+                        slot: i as u32,
+                        tag: s.gen,
+                    });
                 }
             }
         }
@@ -222,7 +226,8 @@ impl QueueState {
         let sent = inc.sent.unwrap_or(now);
         let delay = inc.delay.unwrap_or(self.cfg.delay);
         let phase = if delay > 0 { Phase::Delayed } else { Phase::Visible };
-        let group_key = if self.cfg.fifo { Some(inc.payload.message.group_id.clone().unwrap_or_default()) } else { None };
+        let group_key =
+            if self.cfg.fifo { Some(inc.payload.message.group_id.clone().unwrap_or_default()) } else { None };
         let entry = Entry {
             payload: inc.payload,
             message_id,
@@ -412,7 +417,8 @@ impl QueueState {
         } else {
             while out.taken.len() < max {
                 let Some((slot, version)) = self.ready.pop_front() else { break };
-                let Some(e) = self.slots.get(slot as usize).filter(|s| s.version == version).and_then(|s| s.entry.as_ref())
+                let Some(e) =
+                    self.slots.get(slot as usize).filter(|s| s.version == version).and_then(|s| s.entry.as_ref())
                 else {
                     continue;
                 };
@@ -557,4 +563,3 @@ impl QueueState {
         (structures, payloads)
     }
 }
-
