@@ -37,8 +37,8 @@ pub enum CliError {
     /// More than one argument asked to read standard input (`-`).
     #[error("only one of --policy, --attributes and --body can be `-` (standard input)")]
     StdinTwice,
-    /// The filter policy is invalid; the message is AWS's reason text.
-    #[error("invalid filter policy: {0}")]
+    /// The filter policy is invalid; the message is AWS's reason text, then AWS's whole answer.
+    #[error("invalid filter policy: {}\n  SNS would answer: {}", .0.reason, .0.aws_message())]
     InvalidPolicy(#[source] FilterError),
     /// The `--scope` value is not `MessageAttributes` or `MessageBody`.
     #[error("{0}")]

@@ -1,9 +1,11 @@
-//! `bus filter conformance`: runs conformance vector files through the filter engine.
+//! `bus filter conformance`: runs conformance vector files through the filter engine, with the shared
+//! runner [`bus_core::filter::conformance`] (its module docs describe the vector format).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::vector::{Expectation, Outcome, Vector};
+use bus_core::filter::conformance::{run_vector, Vector};
+
 use crate::commands::Console;
 use crate::error::{CliError, EXIT_CHECK_FAILED};
 
@@ -19,7 +21,7 @@ pub struct ConformanceArgs {
 /// standard error, then the closing line `N passed, M failed`. Exit status 1 if any vector failed.
 ///
 /// Every file is read before anything is printed, so an unreadable file is an input error (exit 2) with no
-/// partial output. A line that is not a well-formed vector counts as failed.
+/// partial output. A line that is not a well-formed vector counts as failed; blank lines are skipped.
 pub fn run(args: &ConformanceArgs, console: &mut Console<'_>) -> Result<ExitCode, CliError> {
     let mut files = Vec::with_capacity(args.files.len());
     for path in &args.files {
@@ -32,45 +34,26 @@ pub fn run(args: &ConformanceArgs, console: &mut Console<'_>) -> Result<ExitCode
             if line.trim().is_empty() {
                 continue;
             }
+            let at = format!("{}:{}", path.display(), n + 1);
             let vector = match Vector::parse(line) {
                 Ok(v) => v,
                 Err(e) => {
-                    writeln!(console.err, "FAIL {}:{}: invalid vector: {e}", path.display(), n + 1)?;
+                    writeln!(console.err, "FAIL {at}: invalid vector: {e}")?;
                     failed += 1;
                     continue;
                 }
             };
-            let outcome = vector.evaluate();
-            writeln!(console.out, "{}", outcome.to_json_line(&vector.id))?;
-            if outcome.satisfies(&vector.expect) {
-                passed += 1;
-            } else {
-                failed += 1;
-                writeln!(
-                    console.err,
-                    "FAIL {} ({}:{}): {}",
-                    vector.id,
-                    path.display(),
-                    n + 1,
-                    explain(&vector.expect, &outcome)
-                )?;
+            let outcome = run_vector(&vector);
+            writeln!(console.out, "{}", outcome.to_json_line())?;
+            match outcome.mismatch() {
+                None => passed += 1,
+                Some(why) => {
+                    failed += 1;
+                    writeln!(console.err, "FAIL {at}: {why}")?;
+                }
             }
         }
     }
     writeln!(console.out, "{passed} passed, {failed} failed")?;
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
-}
-
-fn explain(expected: &Expectation, got: &Outcome) -> String {
-    let want = match expected {
-        Expectation::Match(true) => "a match".to_owned(),
-        Expectation::Match(false) => "no match".to_owned(),
-        Expectation::ErrorContains(s) => format!("an error containing {s:?}"),
-    };
-    let got = match got {
-        Outcome::Matched(true) => "a match".to_owned(),
-        Outcome::Matched(false) => "no match".to_owned(),
-        Outcome::Error(e) => format!("the error {e:?}"),
-    };
-    format!("expected {want}, got {got}")
 }

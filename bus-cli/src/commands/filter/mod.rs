@@ -3,7 +3,6 @@
 mod attributes;
 pub mod conformance;
 pub mod test;
-mod vector;
 
 use std::process::ExitCode;
 
