@@ -47,6 +47,9 @@ pub struct Capabilities {
     pub purge_rate_limit: bool,
     /// `queue_stats` settles on exact counts within a few seconds.
     pub stats_exact: bool,
+    /// A changed filter policy or raw-delivery setting applies to the very next publish (AWS documents
+    /// up to 15 minutes for subscription changes to take full effect).
+    pub immediate_subscription_changes: bool,
     /// The SNS envelope carries a non-empty base64 `Signature` and a `SigningCertURL` to a `.pem`.
     pub envelope_signature: bool,
     /// The backend runs on the wall clock: scenarios that must wait minutes (retention expiry, the
@@ -73,6 +76,7 @@ impl Capabilities {
             purge: true,
             purge_rate_limit: true,
             stats_exact: true,
+            immediate_subscription_changes: true,
             envelope_signature: true,
             real_time: false,
         }
@@ -118,8 +122,28 @@ impl Capabilities {
             purge: true,
             purge_rate_limit: false,
             stats_exact: true,
+            immediate_subscription_changes: true,
             envelope_signature: true,
             real_time: true,
+        }
+    }
+
+    /// The AWS backend against Amazon Web Services itself: every SNS/SQS feature, in real time, but
+    /// eventually consistent where AWS says so:
+    ///
+    /// - `stats_exact`: off. `ApproximateNumberOf*` are approximate and can lag for a minute.
+    /// - `purge`, `purge_rate_limit`: off. A purge takes up to 60 s, and messages sent around it may or
+    ///   may not be deleted, so the scenarios' checks would race it.
+    /// - `immediate_subscription_changes`: off. Filter policy changes take up to 15 minutes.
+    /// - `real_time`: on.
+    pub const fn aws() -> Self {
+        Capabilities {
+            stats_exact: false,
+            purge: false,
+            purge_rate_limit: false,
+            immediate_subscription_changes: false,
+            real_time: true,
+            ..Capabilities::full()
         }
     }
 
@@ -140,6 +164,7 @@ impl Capabilities {
             Capability::Purge => self.purge,
             Capability::PurgeRateLimit => self.purge_rate_limit,
             Capability::StatsExact => self.stats_exact,
+            Capability::ImmediateSubscriptionChanges => self.immediate_subscription_changes,
             Capability::EnvelopeSignature => self.envelope_signature,
             Capability::LongWaits => !self.real_time,
         }
@@ -188,6 +213,8 @@ pub enum Capability {
     PurgeRateLimit,
     /// [`Capabilities::stats_exact`].
     StatsExact,
+    /// [`Capabilities::immediate_subscription_changes`].
+    ImmediateSubscriptionChanges,
     /// [`Capabilities::envelope_signature`].
     EnvelopeSignature,
     /// Waits of minutes are affordable: the backend is not [`Capabilities::real_time`].
@@ -212,6 +239,7 @@ impl Capability {
             Capability::Purge => "purge",
             Capability::PurgeRateLimit => "purge_rate_limit",
             Capability::StatsExact => "stats_exact",
+            Capability::ImmediateSubscriptionChanges => "immediate_subscription_changes",
             Capability::EnvelopeSignature => "envelope_signature",
             Capability::LongWaits => "long_waits (not real_time)",
         }

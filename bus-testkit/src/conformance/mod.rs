@@ -139,7 +139,7 @@ macro_rules! __conformance_scenarios {
             limits::limit_queue_spec [] "queue attribute ranges and maxReceiveCount 1-1000; a bad topology creates nothing";
             limits::limit_invalid_filter_policy [] "an invalid filter policy fails apply_topology with AWS's reason text";
             topology::topology_reapply_is_noop [] "applying the same topology again changes nothing";
-            topology::topology_policy_change_takes_effect [] "a changed filter policy or raw setting applies to the next publish";
+            topology::topology_policy_change_takes_effect [ImmediateSubscriptionChanges] "a changed filter policy or raw setting applies to the next publish";
             topology::topology_queue_update_in_place [] "a changed visibility timeout applies in place, messages kept";
             admin::queue_stats_counts [StatsExact, DelayPerMessage] "visible, in flight and delayed counts";
             admin::purge_empties_queue [Purge] "purge deletes every message, visible and in flight";
