@@ -105,7 +105,8 @@ impl Capabilities {
     /// - `real_time`: on (it is a real server).
     ///
     /// Everything else (FIFO groups and explicit deduplication, delays, purge, exact counts, the
-    /// envelope's signature fields) moto does.
+    /// envelope's signature fields) moto does. Each `false` above was confirmed by running its
+    /// scenarios against moto 5.2.1 with the capability on: they fail as described.
     pub const fn moto() -> Self {
         Capabilities {
             wildcard: false,
