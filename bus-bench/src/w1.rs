@@ -6,7 +6,7 @@ use bus_core::Message;
 
 use crate::data::Family;
 use crate::error::BenchError;
-use crate::measure::{one_pass, Pass};
+use crate::measure::{interleaved_passes, Lane, Pass};
 use crate::naive::NaivePolicy;
 use crate::quamina_baseline;
 
@@ -61,7 +61,11 @@ pub fn messages(lines: Vec<String>) -> Vec<Message> {
     lines.into_iter().map(Message::new).collect()
 }
 
-/// Compiles a family's policies for every engine, then runs one full pass per engine.
+/// Events per block in the interleaved passes (see [`interleaved_passes`]).
+pub const BLOCK: usize = 256;
+
+/// Compiles a family's policies for every engine, then runs one full pass per engine, the passes
+/// interleaved block by block (see [`interleaved_passes`]).
 pub fn run_family(family: &Family, events: &[Message]) -> Result<FamilyResult, BenchError> {
     let compiled = family
         .policies
@@ -83,20 +87,26 @@ pub fn run_family(family: &Family, events: &[Message]) -> Result<FamilyResult, B
     let quamina = quamina_baseline::build(&family.policies);
 
     let mut out = Vec::with_capacity(family.policies.len());
-    let ours_set = one_pass(events, |m| {
-        out.clear();
-        set.matching(m, &mut out);
-        out.len()
-    });
-    let ours_each = one_pass(events, |m| compiled.iter().filter(|p| p.matches_body(&m.body)).count());
-    let quamina = quamina.map(|q| {
+    let mut lanes: Vec<Lane<'_, Message>> = vec![
+        Box::new(|m: &Message| {
+            out.clear();
+            set.matching(m, &mut out);
+            out.len()
+        }),
+        Box::new(|m: &Message| compiled.iter().filter(|p| p.matches_body(&m.body)).count()),
+        Box::new(|m: &Message| match serde_json::from_str::<serde_json::Value>(&m.body) {
+            Ok(v) => naive.iter().filter(|p| p.matches_value(&v)).count(),
+            Err(_) => 0,
+        }),
+    ];
+    if let Ok(q) = &quamina {
         // An event quamina cannot parse counts as no match (the generated lines are all valid JSON).
-        one_pass(events, |m| q.matches_for_event(m.body.as_bytes()).map_or(0, |v| v.len()))
-    });
-    let naive = one_pass(events, |m| match serde_json::from_str::<serde_json::Value>(&m.body) {
-        Ok(v) => naive.iter().filter(|p| p.matches_value(&v)).count(),
-        Err(_) => 0,
-    });
+        lanes.push(Box::new(move |m: &Message| q.matches_for_event(m.body.as_bytes()).map_or(0, |v| v.len())));
+    }
+    let passes = interleaved_passes(events, BLOCK, &mut lanes);
+    drop(lanes);
+    let (ours_set, ours_each, naive) = (passes[0], passes[1], passes[2]);
+    let quamina = quamina.map(|_| passes[3]);
     Ok(FamilyResult { name: family.name.clone(), policies: family.policies.len(), ours_set, ours_each, quamina, naive })
 }
 

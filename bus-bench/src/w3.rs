@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Map, Value};
 
 use crate::error::BenchError;
-use crate::measure::{timed_loop, Pass};
+use crate::measure::{interleaved_loops, Lane, Pass};
 
 const ENTITIES: [&str; 8] = ["ORDER", "USER", "PAYMENT", "INVOICE", "SHIPMENT", "CART", "REVIEW", "SUBSCRIPTION"];
 const ACTIONS: [&str; 5] = ["CREATED", "UPDATED", "DELETED", "COMPLETED", "FAILED"];
@@ -235,9 +235,13 @@ pub struct CaseResult {
     pub set: Pass,
     /// One `SnsFilterPolicy::matches` call per policy per publish (the loop a set replaces).
     pub each: Pass,
+    /// Messages of the pool for which the set's matching ids differ from the one-by-one loop's
+    /// (checked once before timing; 0 when the set is right).
+    pub disagreements: usize,
 }
 
-/// Builds the topic's `FilterSet` for `policies` in `scope`; every generated policy must be valid.
+/// Builds the topic's `FilterSet` for `policies` in `scope`, and the same policies compiled one by one;
+/// every generated policy must be valid.
 pub fn build_set(
     policies: &[GeneratedPolicy],
     scope: FilterScope,
@@ -254,30 +258,73 @@ pub fn build_set(
     Ok((set, each))
 }
 
-/// Measures one case: `FilterSet::matching` and the one-by-one loop, each for about `budget`.
-pub fn run_case(
+/// Measures every policy count of one scope: for each count, `FilterSet::matching` and the one-by-one
+/// loop over the first `count` policies, each for about `budget`, all interleaved in `rounds` rounds so
+/// that the ratios between counts are measured over the same stretch of time.
+pub fn run_scope(
     policies: &[GeneratedPolicy],
+    counts: &[usize],
     scope: FilterScope,
     messages: &[Message],
     budget: Duration,
-) -> Result<CaseResult, BenchError> {
+    rounds: u32,
+) -> Result<Vec<CaseResult>, BenchError> {
     use bus_core::filter::FilterPolicy;
-    let (set, each) = build_set(policies, scope)?;
-    let mut out = Vec::with_capacity(policies.len());
-    let min_ops = messages.len().min(256);
-    let set_pass = timed_loop(messages, budget, min_ops, |m| {
-        out.clear();
-        set.matching(m, &mut out);
-        out.len()
-    });
-    let each_pass = timed_loop(messages, budget, 16, |m| each.iter().filter(|p| p.matches(m)).count());
-    Ok(CaseResult { scope, policies: policies.len(), set: set_pass, each: each_pass })
+    let built =
+        counts.iter().map(|&n| build_set(&policies[..n.min(policies.len())], scope)).collect::<Result<Vec<_>, _>>()?;
+    let disagreements: Vec<usize> = built
+        .iter()
+        .map(|(set, each)| {
+            let mut out = Vec::new();
+            messages
+                .iter()
+                .filter(|m| {
+                    out.clear();
+                    set.matching(m, &mut out);
+                    let expected: Vec<usize> = (0..each.len()).filter(|&i| each[i].matches(m)).collect();
+                    out != expected
+                })
+                .count()
+        })
+        .collect();
+    let mut lanes: Vec<Lane<'_, Message>> = Vec::with_capacity(2 * built.len());
+    for (set, each) in &built {
+        let mut out = Vec::with_capacity(each.len());
+        lanes.push(Box::new(move |m: &Message| {
+            out.clear();
+            set.matching(m, &mut out);
+            out.len()
+        }));
+        lanes.push(Box::new(move |m: &Message| each.iter().filter(|p| p.matches(m)).count()));
+    }
+    let passes = interleaved_loops(messages, budget, rounds, &mut lanes);
+    Ok(built
+        .iter()
+        .enumerate()
+        .map(|(i, (_, each))| CaseResult {
+            scope,
+            policies: each.len(),
+            set: passes[2 * i],
+            each: passes[2 * i + 1],
+            disagreements: disagreements[i],
+        })
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::naive::NaivePolicy;
+
+    #[test]
+    fn run_scope_reports_every_count() {
+        let policies = generate_policies(20, 5);
+        let messages = generate_messages(10, 5);
+        let r = run_scope(&policies, &[1, 20], FilterScope::MessageAttributes, &messages, Duration::ZERO, 2).unwrap();
+        assert_eq!(r.iter().map(|c| c.policies).collect::<Vec<_>>(), [1, 20]);
+        assert!(r.iter().all(|c| c.set.events > 0 && c.each.events > 0));
+        assert!(r.iter().all(|c| c.disagreements == 0), "FilterSet agrees with one-by-one matching");
+    }
 
     #[test]
     fn generation_is_deterministic() {
