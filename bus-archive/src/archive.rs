@@ -124,7 +124,8 @@ impl Archive {
         self.run(move |conn| insert(conn, &event, to_millis(SystemTime::now()))).await
     }
 
-    /// Stores a batch of deliveries in one transaction (much faster than one by one on a file); returns,
+    /// Stores a batch of deliveries in one transaction (on a WAL file, about 3x the throughput of storing
+    /// one by one: see the `archive` bench); returns,
     /// per delivery, whether it was new. All or nothing: on error nothing of the batch is stored.
     pub async fn store_batch(&self, deliveries: &[Delivery]) -> Result<Vec<bool>, ArchiveError> {
         let events = deliveries.iter().map(NewEvent::from_delivery).collect::<Result<Vec<_>, _>>()?;
