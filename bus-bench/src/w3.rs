@@ -56,6 +56,21 @@ pub struct GeneratedPolicy {
 }
 
 impl GeneratedPolicy {
+    /// The policy's combinations as AWS counts them in `scope`: the product over its keys of
+    /// (number of rules × nesting depth); the depth is always 1 in attribute scope.
+    pub fn combinations(&self, scope: FilterScope) -> usize {
+        self.conditions
+            .iter()
+            .map(|c| {
+                let rules = c.rules.as_array().map_or(1, Vec::len);
+                match scope {
+                    FilterScope::MessageAttributes => rules,
+                    FilterScope::MessageBody => rules * c.path.len(),
+                }
+            })
+            .product()
+    }
+
     /// The policy as JSON in `scope`: flat attribute names, or nested body paths.
     pub fn to_json(&self, scope: FilterScope) -> Value {
         let mut root = Map::new();
@@ -154,7 +169,7 @@ fn extra_condition(kind: u8, rng: &mut StdRng) -> Condition {
         4 => Condition {
             attribute: "country",
             path: &["detail", "customer", "country"],
-            rules: json!(pick(rng, &COUNTRIES, 3)),
+            rules: json!(pick(rng, &COUNTRIES, 2)),
         },
         5 => Condition {
             attribute: "priority",
@@ -327,6 +342,15 @@ mod tests {
     }
 
     #[test]
+    fn the_engine_accepts_every_generated_policy_in_both_scopes() {
+        let policies = generate_policies(2000, crate::data::CITYLOTS_SEED);
+        for scope in [FilterScope::MessageAttributes, FilterScope::MessageBody] {
+            let (set, _) = build_set(&policies, scope).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(set.len(), 2000);
+        }
+    }
+
+    #[test]
     fn generation_is_deterministic() {
         let a: Vec<Value> = generate_policies(50, 7).iter().map(|p| p.to_json(FilterScope::MessageBody)).collect();
         let b: Vec<Value> = generate_policies(50, 7).iter().map(|p| p.to_json(FilterScope::MessageBody)).collect();
@@ -342,6 +366,9 @@ mod tests {
         assert!(with_exact_type > 1600, "mostly exact event types: {with_exact_type}");
         for p in &policies {
             assert!(p.conditions.len() <= 3);
+            for scope in [FilterScope::MessageAttributes, FilterScope::MessageBody] {
+                assert!(p.combinations(scope) <= 150, "{}", p.to_json(scope));
+            }
             let attrs = p.to_json(FilterScope::MessageAttributes);
             assert!(attrs.as_object().unwrap().values().all(Value::is_array), "{attrs}");
         }
