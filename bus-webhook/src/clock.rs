@@ -59,10 +59,13 @@ impl ManualClock {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = t;
     }
 
-    /// Moves the time forward by `d`.
+    /// Moves the time forward by `d` (a move past what `SystemTime` can hold is ignored, with a warning).
     pub fn advance(&self, d: Duration) {
         let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        *t += d;
+        match t.checked_add(d) {
+            Some(next) => *t = next,
+            None => tracing::warn!(?d, "ManualClock::advance overflows SystemTime; the clock stays where it is"),
+        }
     }
 }
 

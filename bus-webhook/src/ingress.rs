@@ -231,8 +231,8 @@ async fn handle(
     }
 }
 
-/// The signature memory TTL: twice the largest tolerance (a timestamp may be up to the tolerance in the
-/// future, and is accepted until the tolerance in the past).
+/// The signature memory TTL: twice the largest tolerance plus a second (a timestamp is accepted from the
+/// tolerance before it to the tolerance after it, at a resolution of one second).
 pub(crate) fn signature_ttl(sources: &HashMap<String, Source>) -> Duration {
     sources
         .values()
@@ -243,4 +243,5 @@ pub(crate) fn signature_ttl(sources: &HashMap<String, Source>) -> Duration {
         .max()
         .unwrap_or_default()
         .saturating_mul(2)
+        .saturating_add(Duration::from_secs(1))
 }

@@ -35,7 +35,11 @@ impl SeenSet {
             }
             tracing::warn!(capacity = self.capacity, "webhook seen-set full: forgetting its oldest key early");
         }
-        let expiry = now + self.ttl;
+        // A TTL too large for SystemTime (Duration::MAX) means "for as long as can be written".
+        let expiry = now
+            .checked_add(self.ttl)
+            .or_else(|| now.checked_add(Duration::from_secs(u64::from(u32::MAX))))
+            .unwrap_or(now);
         self.entries.insert(key.clone(), expiry);
         self.order.push_back((expiry, key));
     }
@@ -81,6 +85,13 @@ mod tests {
 
     fn t(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn huge_ttls_do_not_overflow() {
+        let mut s = SeenSet::new(Duration::MAX, 10);
+        s.insert("a".into(), t(0));
+        assert!(s.contains("a", t(1_000_000_000)));
     }
 
     #[test]

@@ -218,3 +218,32 @@ async fn a_failed_publish_is_502_and_the_retry_goes_through() {
     let event = Event::from_body(&publisher.messages()[0].body).unwrap();
     assert_eq!(event.data["id"], json!("evt_test_1"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deliveries_of_one_event_publish_it_once() {
+    let publisher = RecordingPublisher::new();
+    let ingress = WebhookIngress::builder()
+        .publisher(publisher.clone())
+        .topic("events")
+        .stripe(SECRET)
+        .clock(ManualClock::at_unix(T0 as u64))
+        .build_ingress()
+        .unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let ingress = ingress.clone();
+            tokio::spawn(async move {
+                let mut headers = axum::http::HeaderMap::new();
+                headers.insert("stripe-signature", signed(T0 - i, BODY).parse().unwrap());
+                ingress.receive("stripe", &headers, BODY.as_bytes()).await.unwrap()
+            })
+        })
+        .collect();
+    let mut published = 0;
+    for t in tasks {
+        if matches!(t.await.unwrap(), bus_webhook::Accepted::Published { .. }) {
+            published += 1;
+        }
+    }
+    assert_eq!((published, publisher.count()), (1, 1));
+}
