@@ -19,3 +19,9 @@
 //! No feature flags.
 
 pub mod conformance;
+pub mod faults;
+pub mod harness;
+mod runtime;
+
+pub use harness::{EventMatch, Records, TestBus, TestBusBuilder, TestBusError};
+pub use runtime::run_paused;
