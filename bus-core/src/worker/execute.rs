@@ -2,7 +2,9 @@
 //! `catch_unwind`, then delete, delay, fail or release the message.
 
 use std::any::Any;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use futures::FutureExt as _;
@@ -57,7 +59,7 @@ enum End {
 /// Runs one task to its end. `permit` is held until the message's fate is settled.
 pub(crate) async fn run_task(
     runner: Arc<Runner>,
-    mut delivery: Delivery,
+    mut delivery: Box<Delivery>,
     received_at: Instant,
     acks: AckSender,
     hard_stop: CancellationToken,
@@ -75,7 +77,7 @@ pub(crate) async fn run_task(
             Err(e) => format!("the message body is not an event {{\"type\": ..., \"data\": ...}}: {e}"),
             Ok(_) => "the message body is not an event {\"type\": ..., \"data\": ...}".to_owned(),
         };
-        fail(&runner, info, &receipt, received_at, FailureKind::Undecodable, error, Release::Backoff).await;
+        Box::pin(fail(&runner, info, &receipt, received_at, FailureKind::Undecodable, error, Release::Backoff)).await;
         return;
     };
     let Some(handler) = runner.router.route(&event.event_type).cloned() else {
@@ -87,7 +89,7 @@ pub(crate) async fn run_task(
     };
 
     let cancel = CancellationToken::new();
-    let task = Task::new(runner.queue.clone(), event, delivery).with_cancellation(cancel.clone());
+    let task = Task::from_boxed(runner.queue.clone(), event, delivery, cancel.clone());
     match supervise(&runner, handler, task, &receipt, received_at, &cancel, &hard_stop).await {
         End::Returned(Ok(Outcome::Complete)) => {
             tracing::debug!("task completed");
@@ -109,13 +111,14 @@ pub(crate) async fn run_task(
             runner.emit(|| TaskEvent::Retried { task: info, delay });
         }
         End::Returned(Err(e)) => {
-            fail(&runner, info, &receipt, received_at, FailureKind::Error, e.chain_text(), Release::Backoff).await;
+            let error = e.chain_text();
+            Box::pin(fail(&runner, info, &receipt, received_at, FailureKind::Error, error, Release::Backoff)).await;
         }
         End::Panicked(message) => {
-            fail(&runner, info, &receipt, received_at, FailureKind::Panic, message, Release::Backoff).await;
+            Box::pin(fail(&runner, info, &receipt, received_at, FailureKind::Panic, message, Release::Backoff)).await;
         }
         End::Abandoned(error) => {
-            fail(&runner, info, &receipt, received_at, FailureKind::Abandoned, error, Release::Leave).await;
+            Box::pin(fail(&runner, info, &receipt, received_at, FailureKind::Abandoned, error, Release::Leave)).await;
         }
         End::Released => {
             tracing::info!("shutdown deadline passed before the handler finished: message released");
@@ -151,19 +154,25 @@ async fn supervise(
             cancel.cancel();
             let error = format!("cannot extend the visibility timeout: {error}");
             tracing::warn!("{error}; handler cancelled, the message will be redelivered");
-            tokio::select! {
-                _ = &mut handled => tracing::debug!("cancelled handler returned"),
-                _ = tokio::time::sleep(runner.config.cancel_grace) => {
-                    tracing::warn!("cancelled handler did not return within the grace period; dropped");
-                }
-                _ = hard_stop.cancelled() => {}
-            }
+            // Cold path, boxed so that every task's future stays small.
+            Box::pin(grace(runner, handled.as_mut(), hard_stop)).await;
             End::Abandoned(error)
         }
         _ = hard_stop.cancelled() => {
             cancel.cancel();
             End::Released
         }
+    }
+}
+
+/// Gives a cancelled handler the grace period to return (or until the shutdown deadline).
+async fn grace<F: Future>(runner: &Runner, handled: Pin<&mut F>, hard_stop: &CancellationToken) {
+    tokio::select! {
+        _ = handled => tracing::debug!("cancelled handler returned"),
+        _ = tokio::time::sleep(runner.config.cancel_grace) => {
+            tracing::warn!("cancelled handler did not return within the grace period; dropped");
+        }
+        _ = hard_stop.cancelled() => {}
     }
 }
 

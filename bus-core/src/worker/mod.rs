@@ -85,6 +85,7 @@ mod router;
 mod runner;
 mod shutdown;
 mod task;
+mod tracker;
 
 pub use backoff::{Backoff, Jitter};
 pub use cancel::CancellationToken;

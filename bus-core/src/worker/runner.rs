@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{watch, Semaphore};
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
@@ -17,6 +16,7 @@ use super::metrics::{inc, Gauge, QueueMetrics};
 use super::observer::{TaskEvent, TaskObserver};
 use super::router::Router;
 use super::shutdown::{drain, RunnerReport};
+use super::tracker::Tracker;
 use crate::backend::{Delivery, Publisher, ReceiptHandle, ReceiveOptions, Subscription};
 use crate::limits::MAX_RECEIVE_MESSAGES;
 
@@ -82,16 +82,13 @@ impl Runner {
     pub(crate) async fn run(self: Arc<Self>, mut stop: StopSignal) -> RunnerReport {
         let (acks, batcher) = ack::spawn(self.clone());
         let hard_stop = CancellationToken::new();
-        let mut tasks = JoinSet::new();
+        let tasks = Arc::new(Tracker::default());
         // Ask for a full batch while messages flow; after an empty receive, hold a single permit
         // while long-polling so an idle queue does not sit on the pool's capacity.
         let mut want = MAX_RECEIVE_MESSAGES;
         let mut receive_failures = 0u32;
         tracing::debug!(queue = %self.queue, "runner started");
         let deadline = loop {
-            while let Some(joined) = tasks.try_join_next() {
-                log_join_error(joined);
-            }
             let permits = tokio::select! {
                 biased;
                 deadline = stopped(&mut stop) => break deadline,
@@ -114,7 +111,7 @@ impl Runner {
                 Ok(deliveries) => {
                     receive_failures = 0;
                     want = if deliveries.is_empty() { 1 } else { MAX_RECEIVE_MESSAGES };
-                    self.spawn_tasks(&mut tasks, deliveries, permits, &acks, &hard_stop).await;
+                    self.spawn_tasks(&tasks, deliveries, permits, &acks, &hard_stop).await;
                 }
                 Err(e) => {
                     drop(permits);
@@ -131,7 +128,7 @@ impl Runner {
                 }
             }
         };
-        let report = drain(&self, &mut tasks, deadline, &hard_stop).await;
+        let report = drain(&self, &tasks, deadline, &hard_stop).await;
         drop(acks);
         if let Err(e) = batcher.await {
             tracing::error!(queue = %self.queue, "ack batcher failed: {e}");
@@ -142,7 +139,7 @@ impl Runner {
 
     async fn spawn_tasks(
         self: &Arc<Self>,
-        tasks: &mut JoinSet<()>,
+        tasks: &Arc<Tracker>,
         deliveries: Vec<Delivery>,
         permits: Vec<Permit>,
         acks: &ack::AckSender,
@@ -164,8 +161,17 @@ impl Runner {
                 message_id = %delivery.message_id,
                 receive_count = delivery.receive_count,
             );
-            let task = run_task(self.clone(), delivery, received_at, acks.clone(), hard_stop.clone(), permit);
-            tasks.spawn(task.instrument(span));
+            let task = run_task(self.clone(), Box::new(delivery), received_at, acks.clone(), hard_stop.clone(), permit);
+            let tracked = tasks.track();
+            // Detached: the tracker counts it, and a panic outside the handler (which `catch_unwind`
+            // covers) still untracks it when its future is dropped.
+            tokio::spawn(
+                async move {
+                    task.await;
+                    drop(tracked);
+                }
+                .instrument(span),
+            );
         }
     }
 }
@@ -175,12 +181,5 @@ async fn stopped(stop: &mut StopSignal) -> Instant {
     match stop.wait_for(Option::is_some).await {
         Ok(deadline) => (*deadline).unwrap_or_else(Instant::now),
         Err(_) => Instant::now(),
-    }
-}
-
-/// Logs a task that ended abnormally (a panic outside the handler, which `catch_unwind` already covers).
-pub(crate) fn log_join_error(joined: Result<(), tokio::task::JoinError>) {
-    if let Err(e) = joined {
-        tracing::error!("worker task ended abnormally: {e}");
     }
 }

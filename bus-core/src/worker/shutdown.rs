@@ -2,11 +2,11 @@
 
 use std::sync::atomic::Ordering::Relaxed;
 
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::cancel::CancellationToken;
-use super::runner::{log_join_error, Runner};
+use super::runner::Runner;
+use super::tracker::Tracker;
 
 /// What stopping one queue's runner did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,7 +44,7 @@ impl ShutdownReport {
 /// release their message) and waits for them to finish releasing.
 pub(crate) async fn drain(
     runner: &Runner,
-    tasks: &mut JoinSet<()>,
+    tasks: &Tracker,
     deadline: Instant,
     hard_stop: &CancellationToken,
 ) -> RunnerReport {
@@ -53,22 +53,16 @@ pub(crate) async fn drain(
     if in_flight > 0 {
         tracing::info!(queue = %runner.queue, in_flight, "stopping: waiting for in-flight tasks");
     }
-    let all_done = tokio::time::timeout_at(deadline, join_all(tasks)).await.is_ok();
+    let all_done = tokio::time::timeout_at(deadline, tasks.idle()).await.is_ok();
     if !all_done {
         tracing::warn!(queue = %runner.queue, left = tasks.len(), "stop deadline passed: releasing unfinished tasks");
         hard_stop.cancel();
-        join_all(tasks).await;
+        tasks.idle().await;
     }
     RunnerReport {
         queue: runner.queue.to_string(),
         was_running: true,
         in_flight,
         released: runner.metrics.counters.released.load(Relaxed) - released_before,
-    }
-}
-
-async fn join_all(tasks: &mut JoinSet<()>) {
-    while let Some(joined) = tasks.join_next().await {
-        log_join_error(joined);
     }
 }

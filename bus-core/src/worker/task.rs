@@ -17,7 +17,8 @@ use crate::message::{Message, MessageAttributes};
 pub struct Task {
     queue: Arc<str>,
     event: Event,
-    delivery: Delivery,
+    // Boxed: keeps the task (and every future that holds it) small.
+    delivery: Box<Delivery>,
     cancel: CancellationToken,
 }
 
@@ -27,7 +28,17 @@ impl Task {
     /// The runtime builds tasks itself; this is public so that handlers can be tested directly.
     /// `delivery.event` is not used (the event is given separately, so it is not kept twice).
     pub fn new(queue: impl Into<Arc<str>>, event: Event, delivery: Delivery) -> Self {
-        Task { queue: queue.into(), event, delivery, cancel: CancellationToken::new() }
+        Task { queue: queue.into(), event, delivery: Box::new(delivery), cancel: CancellationToken::new() }
+    }
+
+    /// The runtime's constructor: the delivery is already boxed.
+    pub(crate) fn from_boxed(
+        queue: Arc<str>,
+        event: Event,
+        delivery: Box<Delivery>,
+        cancel: CancellationToken,
+    ) -> Self {
+        Task { queue, event, delivery, cancel }
     }
 
     /// Replaces the task's cancellation token.
@@ -109,7 +120,7 @@ impl Task {
 
     /// Splits the task into its event and delivery.
     pub fn into_parts(self) -> (Event, Delivery) {
-        (self.event, self.delivery)
+        (self.event, *self.delivery)
     }
 }
 
