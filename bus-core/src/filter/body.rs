@@ -1,153 +1,136 @@
 //! MessageBody scope: walk the body's JSON once, without building a tree.
 //!
-//! The body is read with serde_json's streaming deserializer; strings are borrowed from the body (a string
-//! with escape sequences is unescaped into serde_json's reusable buffer, which allocates only the first
-//! time). Keys are resolved against the engine's trie as they are read; values under keys that no policy
-//! mentions are skipped with `IgnoredAny`. Arrays are transparent at any depth. A body that is not a JSON
-//! object (or not JSON at all) matches no body-scope policy.
-
-use std::fmt;
-
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+//! The body is read with the zero-copy [`scan`](super::scan) cursor. Keys are resolved against the
+//! engine's trie as they are read; values under keys that no policy mentions are skipped (validated, not
+//! decoded). Strings are borrowed from the body, or unescaped into a reusable per-thread buffer, so
+//! matching allocates nothing. Arrays are transparent at any depth. A body that is not a JSON object (or
+//! not JSON at all) matches no body-scope policy.
 
 use super::engine::{Engine, ROOT};
 use super::index::Val;
 use super::number::quantize;
+use super::scan::{Cursor, Invalid, TextBuffers, MAX_DEPTH};
 use super::scratch::{MatchState, Scratch};
 
 impl Engine {
     /// Matches `body` with body-scope semantics, reporting each matching policy's id.
     pub(crate) fn match_body(&self, body: &str, scratch: &mut Scratch, on_match: impl FnMut(usize)) {
-        let mut st = MatchState::new(self, scratch);
-        let mut de = serde_json::Deserializer::from_str(body);
-        let is_object = match de.deserialize_any(Walk { st: &mut st, node: ROOT, top: true }) {
-            Ok(is_object) => is_object && de.end().is_ok(),
-            Err(_) => false,
-        };
+        let mut st = MatchState::new(self, &mut scratch.state);
+        let mut walk = Walk { cursor: Cursor::new(body), st: &mut st, text: &mut scratch.text };
+        let is_object = walk.cursor.peek() == Some(b'{') && walk.object(ROOT, 1).is_ok() && walk.cursor.end().is_ok();
         if is_object {
             st.finish(true, on_match);
         }
     }
 }
 
-/// Visits one JSON value located at trie node `node`. The result tells the top level whether the value was
-/// an object.
-struct Walk<'a, 'e, 's> {
-    st: &'a mut MatchState<'e, 's>,
-    node: u32,
-    top: bool,
+struct Walk<'a, 'e, 's, 't> {
+    cursor: Cursor<'a>,
+    st: &'t mut MatchState<'e, 's>,
+    text: &'t mut TextBuffers,
 }
 
-impl Walk<'_, '_, '_> {
-    #[inline]
-    fn leaf(self, v: Val<'_>) -> bool {
-        if !self.top {
-            let n = &self.st.engine.nodes[self.node as usize];
-            if n.target {
-                self.st.present(self.node);
-                n.index.feed(v, self.st);
+impl Walk<'_, '_, '_, '_> {
+    /// A value at trie node `node`, `depth` containers deep.
+    fn value(&mut self, node: u32, depth: usize) -> Result<(), Invalid> {
+        let engine = self.st.engine;
+        let n = &engine.nodes[node as usize];
+        match self.cursor.peek().ok_or(Invalid)? {
+            b'{' => self.object(node, depth + 1),
+            b'[' => self.array(node, depth + 1),
+            b'"' if n.target => {
+                let s = self.cursor.string(&mut self.text.value)?;
+                self.st.present(node);
+                n.index.feed(Val::Str(s), self.st);
+                Ok(())
             }
+            b'"' => self.cursor.skip_string(),
+            b'-' | b'0'..=b'9' => {
+                let text = self.cursor.number()?;
+                if n.target {
+                    let v: f64 = text.parse().map_err(|_| Invalid)?;
+                    self.st.present(node);
+                    n.index.feed(Val::Num(quantize(v)), self.st);
+                }
+                Ok(())
+            }
+            b't' | b'f' | b'n' => {
+                let v = match self.cursor.literal()? {
+                    Some(b) => Val::Bool(b),
+                    None => Val::Null,
+                };
+                if n.target {
+                    self.st.present(node);
+                    n.index.feed(v, self.st);
+                }
+                Ok(())
+            }
+            _ => Err(Invalid),
         }
-        false
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Walk<'_, '_, '_> {
-    type Value = bool;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Walk<'_, '_, '_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<bool, E> {
-        Ok(self.leaf(Val::Str(v)))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<bool, E> {
-        Ok(self.leaf(Val::Num(quantize(v as f64))))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<bool, E> {
-        Ok(self.leaf(Val::Num(quantize(v as f64))))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<bool, E> {
-        Ok(self.leaf(Val::Num(quantize(v))))
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<bool, E> {
-        Ok(self.leaf(Val::Bool(v)))
-    }
-    fn visit_unit<E>(self) -> Result<bool, E> {
-        Ok(self.leaf(Val::Null))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        if self.top {
-            // Not an object: skip the rest cheaply; nothing matches.
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            return Ok(false);
+    /// An object (next byte `{`) whose keys extend the path of `node`.
+    fn object(&mut self, node: u32, depth: usize) -> Result<(), Invalid> {
+        if depth > MAX_DEPTH {
+            return Err(Invalid);
         }
-        let node = self.node;
-        let scoped = !self.st.engine.nodes[node as usize].consistency.is_empty();
-        if !scoped {
-            while seq.next_element_seed(Walk { st: &mut *self.st, node, top: false })?.is_some() {}
-            return Ok(false);
+        self.cursor.expect(b'{')?;
+        if self.cursor.peek() == Some(b'}') {
+            self.cursor.bump();
+            return Ok(());
         }
-        let base = self.st.array_begin(node);
         loop {
-            self.st.element_begin(node, base);
-            if seq.next_element_seed(Walk { st: &mut *self.st, node, top: false })?.is_none() {
-                break;
-            }
-            self.st.element_end(node, base);
-        }
-        self.st.array_end(node, base);
-        Ok(false)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let node = self.node;
-        while let Some(child) = map.next_key_seed(Key { engine: self.st.engine, node })? {
+            let key = self.cursor.string(&mut self.text.key)?;
+            let child = self.st.engine.step(node, key);
+            self.cursor.expect(b':')?;
             match child {
-                Some(child) => {
-                    map.next_value_seed(Walk { st: &mut *self.st, node: child, top: false })?;
+                Some(child) => self.value(child, depth)?,
+                None => self.cursor.skip_value(&mut self.text.stack, depth)?,
+            }
+            match self.cursor.peek() {
+                Some(b',') => self.cursor.bump(),
+                Some(b'}') => {
+                    self.cursor.bump();
+                    return Ok(());
                 }
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                _ => return Err(Invalid),
             }
         }
-        Ok(true)
-    }
-}
-
-/// Reads an object key and resolves it against the trie from `node`.
-struct Key<'e> {
-    engine: &'e Engine,
-    node: u32,
-}
-
-impl<'de> DeserializeSeed<'de> for Key<'_> {
-    type Value = Option<u32>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<u32>, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Key<'_> {
-    type Value = Option<u32>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
     }
 
-    fn visit_str<E>(self, key: &str) -> Result<Option<u32>, E> {
-        Ok(self.engine.step(self.node, key))
+    /// An array (next byte `[`) whose elements sit at `node`. Where conditions of one branch meet below
+    /// `node`, each element is a separate scope for array consistency.
+    fn array(&mut self, node: u32, depth: usize) -> Result<(), Invalid> {
+        if depth > MAX_DEPTH {
+            return Err(Invalid);
+        }
+        self.cursor.expect(b'[')?;
+        if self.cursor.peek() == Some(b']') {
+            self.cursor.bump();
+            return Ok(());
+        }
+        let scoped = !self.st.engine.nodes[node as usize].consistency.is_empty();
+        let base = if scoped { self.st.array_begin(node) } else { 0 };
+        loop {
+            if scoped {
+                self.st.element_begin(node, base);
+            }
+            self.value(node, depth)?;
+            if scoped {
+                self.st.element_end(node, base);
+            }
+            match self.cursor.peek() {
+                Some(b',') => self.cursor.bump(),
+                Some(b']') => {
+                    self.cursor.bump();
+                    break;
+                }
+                _ => return Err(Invalid),
+            }
+        }
+        if scoped {
+            self.st.array_end(node, base);
+        }
+        Ok(())
     }
 }

@@ -3,8 +3,9 @@
 //! All key paths of all policies form one trie keyed by path segment (`a.b` is `a` → `b`, so dotted and
 //! nested keys meet). Each condition's rules are registered in the value index of its trie node; each
 //! branch lists its conditions. Matching walks the message once, visiting only the trie's keys, feeds
-//! every leaf value to its node's index, and then decides only the branches that some matched condition
-//! touched (plus branches made only of `exists: false`). Cost therefore depends on the message and on the
+//! every leaf value to its node's index, counts for each branch how many of its required conditions
+//! matched, and then decides only the branches whose count is complete (plus branches made only of
+//! `exists: false`). Cost therefore depends on the message and on the
 //! conditions it satisfies, not on the number of policies.
 
 use super::ast::Rule;
@@ -45,6 +46,8 @@ pub(crate) struct Cond {
 pub(crate) struct Branch {
     pub(crate) policy: u32,
     pub(crate) conds: Vec<u32>,
+    /// Number of conditions without `exists: false` (which only a leaf value can satisfy).
+    pub(crate) required: u8,
     pub(crate) consistency: Option<u32>,
 }
 
@@ -144,10 +147,11 @@ impl Engine {
                 }
                 Some(cb)
             };
-            if conds.iter().all(|&c| self.conds[c as usize].absent_ok) {
+            let required = conds.iter().filter(|&&c| !self.conds[c as usize].absent_ok).count() as u8;
+            if required == 0 {
                 self.absence_branches.push(b);
             }
-            self.branches.push(Branch { policy: p, conds, consistency });
+            self.branches.push(Branch { policy: p, conds, required, consistency });
         }
         p
     }

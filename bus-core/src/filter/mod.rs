@@ -57,6 +57,7 @@ mod json;
 mod number;
 mod operators;
 mod parse;
+mod scan;
 mod scratch;
 mod set;
 mod validate;

@@ -14,25 +14,34 @@
 use std::cell::RefCell;
 
 use super::engine::Engine;
+use super::scan::TextBuffers;
 
 /// `ZERO_BIT[s]`: the subset masks `m` (as bit positions) whose bit `s` is clear.
 const ZERO_BIT: [u32; 5] = [0x5555_5555, 0x3333_3333, 0x0F0F_0F0F, 0x00FF_00FF, 0x0000_FFFF];
 /// The family holding only the empty subset.
 const EMPTY_FAMILY: u32 = 1;
 
-/// Reusable buffers for matching.
+/// Reusable buffers for matching: flags and counters, and text buffers for the JSON scanner.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
+    pub(crate) state: StateBuffers,
+    pub(crate) text: TextBuffers,
+}
+
+/// Per-message flags and counters.
+#[derive(Debug, Default)]
+pub(crate) struct StateBuffers {
     epoch: u32,
     cond: Vec<u32>,
     node: Vec<u32>,
-    branch: Vec<u32>,
+    /// (epoch, number of required conditions matched) per branch.
+    branch: Vec<(u32, u8)>,
     policy: Vec<u32>,
     /// (epoch, family) per consistency branch.
     family: Vec<(u32, u32)>,
     /// Saved families while inside arrays: (outer, accumulated) pairs.
     frames: Vec<u32>,
-    /// Branches touched by a matched condition in this message.
+    /// Branches whose required conditions have all matched in this message.
     candidates: Vec<u32>,
 }
 
@@ -58,24 +67,27 @@ fn grow(v: &mut Vec<u32>, n: usize) {
 /// The state of matching one message against one engine.
 pub(crate) struct MatchState<'e, 's> {
     pub(crate) engine: &'e Engine,
-    s: &'s mut Scratch,
+    s: &'s mut StateBuffers,
     epoch: u32,
 }
 
 impl<'e, 's> MatchState<'e, 's> {
     /// Starts matching a new message.
-    pub(crate) fn new(engine: &'e Engine, s: &'s mut Scratch) -> Self {
+    pub(crate) fn new(engine: &'e Engine, s: &'s mut StateBuffers) -> Self {
         grow(&mut s.cond, engine.conds.len());
         grow(&mut s.node, engine.nodes.len());
-        grow(&mut s.branch, engine.branches.len());
+        if s.branch.len() < engine.branches.len() {
+            s.branch.resize(engine.branches.len(), (0, 0));
+        }
         grow(&mut s.policy, engine.policies.len());
         if s.family.len() < engine.consistency_count as usize {
             s.family.resize(engine.consistency_count as usize, (0, EMPTY_FAMILY));
         }
         if s.epoch == u32::MAX {
-            for v in [&mut s.cond, &mut s.node, &mut s.branch, &mut s.policy] {
+            for v in [&mut s.cond, &mut s.node, &mut s.policy] {
                 v.iter_mut().for_each(|x| *x = 0);
             }
+            s.branch.iter_mut().for_each(|x| x.0 = 0);
             s.family.iter_mut().for_each(|x| x.0 = 0);
             s.epoch = 0;
         }
@@ -117,10 +129,17 @@ impl<'e, 's> MatchState<'e, 's> {
         let info = &engine.conds[cond as usize];
         if !self.matched(cond) {
             self.s.cond[cond as usize] = self.epoch;
-            for &b in &info.branches {
-                if self.s.branch[b as usize] != self.epoch {
-                    self.s.branch[b as usize] = self.epoch;
-                    self.s.candidates.push(b);
+            if !info.absent_ok {
+                // Count the branch's required conditions; it becomes a candidate when all have matched.
+                for &b in &info.branches {
+                    let entry = &mut self.s.branch[b as usize];
+                    if entry.0 != self.epoch {
+                        *entry = (self.epoch, 0);
+                    }
+                    entry.1 += 1;
+                    if entry.1 == engine.branches[b as usize].required {
+                        self.s.candidates.push(b);
+                    }
                 }
             }
         }
