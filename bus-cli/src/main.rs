@@ -30,6 +30,8 @@ enum Command {
     /// SNS filter policies: test a message against a policy, run conformance vectors.
     #[command(subcommand)]
     Filter(commands::filter::FilterCommand),
+    /// Runs an SNS/SQS-compatible local server (AWS wire protocols) on the in-memory engine.
+    Serve(commands::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
     let mut console = Console { out: &mut out, err: &mut err };
     let result = match &cli.command {
         Command::Filter(c) => commands::filter::run(c, &mut console),
+        Command::Serve(a) => commands::serve::run(a, &mut console),
     };
     let code = match result {
         Ok(code) => code,

@@ -19,6 +19,8 @@ use crate::queue::Queue;
 use crate::subscription::MemorySubscription;
 use crate::topic::{SnsContext, Sub, Topic, TopicConfig};
 
+pub(crate) mod admin;
+
 /// The in-memory SNS/SQS backend. Cheap to clone: clones share the same topics and queues.
 ///
 /// See the [crate docs](crate) for an example and for where it deviates from AWS.

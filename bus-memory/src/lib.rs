@@ -87,6 +87,7 @@ mod subscription;
 mod topic;
 mod validate;
 
+pub use backend::admin::{SendReceipt, SubscriptionInfo};
 pub use backend::{MemoryBackend, MemoryBackendBuilder, QueueMemory};
 pub use publisher::MemoryPublisher;
 pub use subscription::MemorySubscription;

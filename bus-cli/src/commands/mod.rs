@@ -4,6 +4,7 @@
 //! the exit status, or a [`CliError`](crate::error::CliError) that `main` reports.
 
 pub mod filter;
+pub mod serve;
 
 use std::io::Write;
 

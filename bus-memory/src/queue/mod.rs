@@ -6,6 +6,7 @@
 //! make a message receivable notify one waiter; operations that set an earlier deadline wake all waiters
 //! so they re-plan their sleep. Nothing polls in a loop.
 
+mod admin;
 mod fifo;
 pub(crate) mod state;
 mod timers;
