@@ -10,13 +10,14 @@ use super::metrics::inc;
 use super::observer::TaskEvent;
 use super::runner::Runner;
 use super::task::TaskInfo;
-use crate::backend::ReceiptHandle;
+use crate::backend::{Delivery, ReceiptHandle};
 
 /// One message to delete.
 #[derive(Debug)]
 pub(crate) struct AckEntry {
-    pub(crate) receipt: ReceiptHandle,
-    pub(crate) task: Arc<TaskInfo>,
+    pub(crate) delivery: Arc<Delivery>,
+    /// The observer's summary (`Some` exactly when there is an observer).
+    pub(crate) info: Option<Arc<TaskInfo>>,
 }
 
 /// The sending side of a runner's ack batcher. The batcher flushes what it holds and stops once
@@ -29,9 +30,9 @@ pub(crate) struct AckSender {
 impl AckSender {
     /// Queues a delete. If the batcher is gone (it only stops after every sender is dropped, so this
     /// cannot happen while a sender exists) the message is simply redelivered later.
-    pub(crate) fn push(&self, receipt: ReceiptHandle, task: Arc<TaskInfo>) {
-        if let Err(e) = self.tx.send(AckEntry { receipt, task }) {
-            tracing::warn!(message_id = %e.0.task.message_id, "ack batcher stopped; the message will be redelivered");
+    pub(crate) fn push(&self, delivery: Arc<Delivery>, info: Option<Arc<TaskInfo>>) {
+        if let Err(e) = self.tx.send(AckEntry { delivery, info }) {
+            tracing::warn!(message_id = %e.0.delivery.message_id, "ack batcher stopped; the message will be redelivered");
         }
     }
 }
@@ -86,25 +87,25 @@ async fn run(runner: Arc<Runner>, mut rx: mpsc::UnboundedReceiver<AckEntry>) {
 
 async fn flush(runner: &Runner, batch: &mut Vec<AckEntry>) {
     let entries: Vec<(String, ReceiptHandle)> =
-        batch.iter().enumerate().map(|(i, e)| (i.to_string(), e.receipt.clone())).collect();
+        batch.iter().enumerate().map(|(i, e)| (i.to_string(), e.delivery.receipt_handle.clone())).collect();
     let counters = &runner.metrics.counters;
     match runner.subscription.ack_batch(entries).await {
         Ok(outcome) => {
             for id in &outcome.successful {
                 if let Some(entry) = id.parse::<usize>().ok().and_then(|i| batch.get(i)) {
                     inc(&counters.acked);
-                    runner.emit(|| TaskEvent::Acked(entry.task.clone()));
+                    runner.emit_task(&entry.info, TaskEvent::Acked);
                 }
             }
             for failed in &outcome.failed {
                 if let Some(entry) = failed.id.parse::<usize>().ok().and_then(|i| batch.get(i)) {
                     inc(&counters.ack_failed);
                     tracing::warn!(
-                        queue = %runner.queue, message_id = %entry.task.message_id, code = %failed.code,
+                        queue = %runner.queue, message_id = %entry.delivery.message_id, code = %failed.code,
                         "delete failed: {}; the message will be redelivered", failed.message
                     );
                     let error = format!("{}: {}", failed.code, failed.message);
-                    runner.emit(|| TaskEvent::AckFailed { task: entry.task.clone(), error });
+                    runner.emit_task(&entry.info, |task| TaskEvent::AckFailed { task, error });
                 }
             }
         }
@@ -112,7 +113,7 @@ async fn flush(runner: &Runner, batch: &mut Vec<AckEntry>) {
             tracing::warn!(queue = %runner.queue, entries = batch.len(), "delete batch failed: {e}; the messages will be redelivered");
             for entry in batch.iter() {
                 inc(&counters.ack_failed);
-                runner.emit(|| TaskEvent::AckFailed { task: entry.task.clone(), error: e.to_string() });
+                runner.emit_task(&entry.info, |task| TaskEvent::AckFailed { task, error: e.to_string() });
             }
         }
     }

@@ -59,7 +59,7 @@ enum End {
 /// Runs one task to its end. `permit` is held until the message's fate is settled.
 pub(crate) async fn run_task(
     runner: Arc<Runner>,
-    mut delivery: Box<Delivery>,
+    delivery: Arc<Delivery>,
     received_at: Instant,
     acks: AckSender,
     hard_stop: CancellationToken,
@@ -67,66 +67,67 @@ pub(crate) async fn run_task(
 ) {
     let _permit = permit;
     let _in_flight = InFlight::enter(&runner);
-    let info = Arc::new(TaskInfo::of(&runner.queue, &delivery));
+    // The observer's summary, built only when there is an observer.
+    let info = runner.observer.is_some().then(|| Arc::new(TaskInfo::of(&runner.queue, &delivery)));
     inc(&runner.metrics.counters.received);
-    runner.emit(|| TaskEvent::Received(info.clone()));
-    let receipt = delivery.receipt_handle.clone();
+    runner.emit_task(&info, TaskEvent::Received);
 
-    let Some(event) = delivery.event.take() else {
+    let Some(event_type) = delivery.event_type() else {
         let error = match Event::from_body(&delivery.message.body) {
             Err(e) => format!("the message body is not an event {{\"type\": ..., \"data\": ...}}: {e}"),
             Ok(_) => "the message body is not an event {\"type\": ..., \"data\": ...}".to_owned(),
         };
-        Box::pin(fail(&runner, info, &receipt, received_at, FailureKind::Undecodable, error, Release::Backoff)).await;
+        let failed = fail(&runner, &info, &delivery, received_at, FailureKind::Undecodable, error, Release::Backoff);
+        Box::pin(failed).await;
         return;
     };
-    let Some(handler) = runner.router.route(&event.event_type).cloned() else {
+    let Some(handler) = runner.router.route(event_type).cloned() else {
         tracing::debug!("no handler for this event type: acknowledged and ignored");
         inc(&runner.metrics.counters.ignored);
-        runner.emit(|| TaskEvent::Ignored(info.clone()));
-        acks.push(receipt, info);
+        runner.emit_task(&info, TaskEvent::Ignored);
+        acks.push(delivery, info);
         return;
     };
 
     let cancel = CancellationToken::new();
-    let task = Task::from_boxed(runner.queue.clone(), event, delivery, cancel.clone());
-    match supervise(&runner, handler, task, &receipt, received_at, &cancel, &hard_stop).await {
-        End::Returned(Ok(Outcome::Complete)) => {
-            tracing::debug!("task completed");
-            inc(&runner.metrics.counters.completed);
-            runner.emit(|| TaskEvent::Completed(info.clone()));
-            acks.push(receipt, info);
-        }
-        End::Returned(Ok(Outcome::RetryAfter(delay))) => {
-            let delay = cap_delay(delay, received_at);
-            tracing::debug!(delay_s = delay.as_secs_f64(), "task asked to be retried");
-            inc(&runner.metrics.counters.retried);
-            if runner.is_last_receive(info.receive_count) {
-                inc(&runner.metrics.counters.dead_lettered);
-                tracing::warn!(
-                    "retry asked on the last receive: the redrive will move the message to the dead-letter queue"
-                );
+    let task = Task::shared(runner.queue.clone(), delivery.clone(), cancel.clone());
+    let receipt = &delivery.receipt_handle;
+    let (kind, error, release) =
+        match supervise(&runner, handler, task, receipt, received_at, &cancel, &hard_stop).await {
+            End::Returned(Ok(Outcome::Complete)) => {
+                tracing::debug!("task completed");
+                inc(&runner.metrics.counters.completed);
+                runner.emit_task(&info, TaskEvent::Completed);
+                acks.push(delivery, info);
+                return;
             }
-            runner.change_visibility(&receipt, delay).await;
-            runner.emit(|| TaskEvent::Retried { task: info, delay });
-        }
-        End::Returned(Err(e)) => {
-            let error = e.chain_text();
-            Box::pin(fail(&runner, info, &receipt, received_at, FailureKind::Error, error, Release::Backoff)).await;
-        }
-        End::Panicked(message) => {
-            Box::pin(fail(&runner, info, &receipt, received_at, FailureKind::Panic, message, Release::Backoff)).await;
-        }
-        End::Abandoned(error) => {
-            Box::pin(fail(&runner, info, &receipt, received_at, FailureKind::Abandoned, error, Release::Leave)).await;
-        }
-        End::Released => {
-            tracing::info!("shutdown deadline passed before the handler finished: message released");
-            inc(&runner.metrics.counters.released);
-            runner.change_visibility(&receipt, std::time::Duration::ZERO).await;
-            runner.emit(|| TaskEvent::Released(info));
-        }
-    }
+            End::Returned(Ok(Outcome::RetryAfter(delay))) => {
+                let delay = cap_delay(delay, received_at);
+                tracing::debug!(delay_s = delay.as_secs_f64(), "task asked to be retried");
+                inc(&runner.metrics.counters.retried);
+                if runner.is_last_receive(delivery.receive_count) {
+                    inc(&runner.metrics.counters.dead_lettered);
+                    tracing::warn!(
+                        "retry asked on the last receive: the redrive will move the message to the dead-letter queue"
+                    );
+                }
+                runner.change_visibility(receipt, delay).await;
+                runner.emit_task(&info, |task| TaskEvent::Retried { task, delay });
+                return;
+            }
+            End::Released => {
+                tracing::info!("shutdown deadline passed before the handler finished: message released");
+                inc(&runner.metrics.counters.released);
+                runner.change_visibility(receipt, std::time::Duration::ZERO).await;
+                runner.emit_task(&info, TaskEvent::Released);
+                return;
+            }
+            End::Returned(Err(e)) => (FailureKind::Error, e.chain_text(), Release::Backoff),
+            End::Panicked(message) => (FailureKind::Panic, message, Release::Backoff),
+            End::Abandoned(error) => (FailureKind::Abandoned, error, Release::Leave),
+        };
+    // Cold path, boxed so that every task's future stays small.
+    Box::pin(fail(&runner, &info, &delivery, received_at, kind, error, release)).await;
 }
 
 /// Runs the handler, catching panics, while the heartbeat keeps the message invisible and the

@@ -11,7 +11,7 @@ use super::metrics::inc;
 use super::observer::{FailurePublish, TaskEvent};
 use super::runner::Runner;
 use super::task::TaskInfo;
-use crate::backend::{PublisherExt, ReceiptHandle};
+use crate::backend::{Delivery, PublisherExt};
 use crate::event::{Event, TASK_WORKER_FAILED};
 
 /// Why a task failed.
@@ -69,15 +69,15 @@ pub(crate) enum Release {
 /// change that schedules the redelivery. The message is never deleted here.
 pub(crate) async fn fail(
     runner: &Runner,
-    task: Arc<TaskInfo>,
-    receipt: &ReceiptHandle,
+    info: &Option<Arc<TaskInfo>>,
+    delivery: &Delivery,
     received_at: Instant,
     kind: FailureKind,
     error: String,
     release: Release,
 ) {
     let counters = &runner.metrics.counters;
-    let dead = runner.is_last_receive(task.receive_count);
+    let dead = runner.is_last_receive(delivery.receive_count);
     inc(&counters.failed);
     match kind {
         FailureKind::Panic => inc(&counters.panicked),
@@ -89,10 +89,10 @@ pub(crate) async fn fail(
         inc(&counters.dead_lettered);
     }
     let failure = TaskFailure {
-        queue: task.queue.to_string(),
-        event_type: task.event_type.clone(),
-        message_id: task.message_id.clone(),
-        receive_count: task.receive_count,
+        queue: runner.queue.to_string(),
+        event_type: delivery.event_type().map(str::to_owned),
+        message_id: delivery.message_id.clone(),
+        receive_count: delivery.receive_count,
         kind,
         error,
         dead_lettered: dead,
@@ -106,12 +106,14 @@ pub(crate) async fn fail(
     let retry_in = match release {
         Release::Leave => None,
         Release::Backoff if dead => Some(Duration::ZERO),
-        Release::Backoff => runner.config.failure_backoff.map(|b| cap_delay(b.delay(task.receive_count), received_at)),
+        Release::Backoff => {
+            runner.config.failure_backoff.map(|b| cap_delay(b.delay(delivery.receive_count), received_at))
+        }
     };
     if let Some(delay) = retry_in {
-        runner.change_visibility(receipt, delay).await;
+        runner.change_visibility(&delivery.receipt_handle, delay).await;
     }
-    runner.emit(|| TaskEvent::Failed { task: task.clone(), failure, failure_event, retry_in });
+    runner.emit_task(info, |task| TaskEvent::Failed { task, failure, failure_event, retry_in });
 }
 
 async fn publish(runner: &Runner, failure: &TaskFailure) -> FailurePublish {

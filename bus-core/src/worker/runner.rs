@@ -16,6 +16,7 @@ use super::metrics::{inc, Gauge, QueueMetrics};
 use super::observer::{TaskEvent, TaskObserver};
 use super::router::Router;
 use super::shutdown::{drain, RunnerReport};
+use super::task::TaskInfo;
 use super::tracker::Tracker;
 use crate::backend::{Delivery, Publisher, ReceiptHandle, ReceiveOptions, Subscription};
 use crate::limits::MAX_RECEIVE_MESSAGES;
@@ -43,6 +44,13 @@ impl Runner {
     pub(crate) fn emit(&self, event: impl FnOnce() -> TaskEvent) {
         if let Some(observer) = &self.observer {
             observer.on_event(&event());
+        }
+    }
+
+    /// Tells the observer, if there is one, about a task (`info` is `Some` exactly when there is one).
+    pub(crate) fn emit_task(&self, info: &Option<Arc<TaskInfo>>, event: impl FnOnce(Arc<TaskInfo>) -> TaskEvent) {
+        if let (Some(observer), Some(info)) = (&self.observer, info) {
+            observer.on_event(&event(info.clone()));
         }
     }
 
@@ -161,7 +169,7 @@ impl Runner {
                 message_id = %delivery.message_id,
                 receive_count = delivery.receive_count,
             );
-            let task = run_task(self.clone(), Box::new(delivery), received_at, acks.clone(), hard_stop.clone(), permit);
+            let task = run_task(self.clone(), Arc::new(delivery), received_at, acks.clone(), hard_stop.clone(), permit);
             let tracked = tasks.track();
             // Detached: the tracker counts it, and a panic outside the handler (which `catch_unwind`
             // covers) still untracks it when its future is dropped.

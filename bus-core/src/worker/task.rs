@@ -16,29 +16,28 @@ use crate::message::{Message, MessageAttributes};
 #[derive(Debug)]
 pub struct Task {
     queue: Arc<str>,
-    event: Event,
-    // Boxed: keeps the task (and every future that holds it) small.
-    delivery: Box<Delivery>,
+    // Shared with the runtime, which needs the receipt handle and the metadata once the handler is
+    // done: one allocation per task, no copies. Its `event` is always set (see `event()`).
+    delivery: Arc<Delivery>,
     cancel: CancellationToken,
 }
 
+/// What [`Task::event`] returns if a delivery without an event ever reached it (the runtime never
+/// builds such a task: undecodable bodies take the failure path).
+static NO_EVENT: Event = Event { event_type: String::new(), data: serde_json::Value::Null };
+
 impl Task {
-    /// A task for `event` received from `queue` in `delivery`.
+    /// A task for `event` received from `queue` in `delivery` (whose `event` it replaces).
     ///
     /// The runtime builds tasks itself; this is public so that handlers can be tested directly.
-    /// `delivery.event` is not used (the event is given separately, so it is not kept twice).
-    pub fn new(queue: impl Into<Arc<str>>, event: Event, delivery: Delivery) -> Self {
-        Task { queue: queue.into(), event, delivery: Box::new(delivery), cancel: CancellationToken::new() }
+    pub fn new(queue: impl Into<Arc<str>>, event: Event, mut delivery: Delivery) -> Self {
+        delivery.event = Some(event);
+        Task { queue: queue.into(), delivery: Arc::new(delivery), cancel: CancellationToken::new() }
     }
 
-    /// The runtime's constructor: the delivery is already boxed.
-    pub(crate) fn from_boxed(
-        queue: Arc<str>,
-        event: Event,
-        delivery: Box<Delivery>,
-        cancel: CancellationToken,
-    ) -> Self {
-        Task { queue, event, delivery, cancel }
+    /// The runtime's constructor: `delivery.event` is set.
+    pub(crate) fn shared(queue: Arc<str>, delivery: Arc<Delivery>, cancel: CancellationToken) -> Self {
+        Task { queue, delivery, cancel }
     }
 
     /// Replaces the task's cancellation token.
@@ -54,23 +53,23 @@ impl Task {
 
     /// The event.
     pub fn event(&self) -> &Event {
-        &self.event
+        self.delivery.event.as_ref().unwrap_or(&NO_EVENT)
     }
 
     /// The event type (`USER_CREATED`).
     pub fn event_type(&self) -> &str {
-        &self.event.event_type
+        &self.event().event_type
     }
 
     /// The event's data, as JSON.
     pub fn data(&self) -> &serde_json::Value {
-        &self.event.data
+        &self.event().data
     }
 
     /// Deserialises the event's data into `T`.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, HandlerError> {
-        T::deserialize(&self.event.data)
-            .map_err(|e| HandlerError::msg(format!("cannot decode the data of a {} event: {e}", self.event.event_type)))
+        T::deserialize(self.data())
+            .map_err(|e| HandlerError::msg(format!("cannot decode the data of a {} event: {e}", self.event_type())))
     }
 
     /// The SQS message id.
@@ -103,7 +102,7 @@ impl Task {
         &self.delivery.message
     }
 
-    /// The whole delivery. Its `event` field is empty: the event is [`event`](Self::event).
+    /// The whole delivery (its `event` is [`event`](Self::event)).
     pub fn delivery(&self) -> &Delivery {
         &self.delivery
     }
@@ -116,11 +115,6 @@ impl Task {
     /// Whether the runtime has given up on this task.
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_cancelled()
-    }
-
-    /// Splits the task into its event and delivery.
-    pub fn into_parts(self) -> (Event, Delivery) {
-        (self.event, *self.delivery)
     }
 }
 
