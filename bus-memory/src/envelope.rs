@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use bus_core::envelope::Notification;
-use bus_core::Message;
+use bus_core::{AttributeValue, Message};
 use sha2::{Digest, Sha256};
 
 /// What goes into one envelope.
@@ -76,7 +76,12 @@ impl Envelope {
                 tail.push_str(" : {\"Type\":");
                 push_json_str(&mut tail, value.data_type().as_str());
                 tail.push_str(",\"Value\":");
-                push_json_str(&mut tail, &value.wire_value());
+                match value {
+                    AttributeValue::String(v) | AttributeValue::Number(v) | AttributeValue::StringArray(v) => {
+                        push_json_str(&mut tail, v)
+                    }
+                    AttributeValue::Binary(_) => push_json_str(&mut tail, &value.wire_value()),
+                }
                 tail.push('}');
             }
             tail.push_str("\n  }");
@@ -197,7 +202,6 @@ fn sign(f: &EnvelopeFields<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bus_core::AttributeValue;
 
     fn fields(message: &Message) -> EnvelopeFields<'_> {
         EnvelopeFields {

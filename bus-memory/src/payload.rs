@@ -11,24 +11,24 @@ use crate::envelope::Envelope;
 use crate::ids::uuid_string;
 use crate::receipt::Receipt;
 
-/// One published (or sent) message, decoded once: the body and attributes, the event, and the SNS
-/// envelope when some subscription receives it enveloped. Shared through an `Arc` by every queue copy.
+/// One published (or sent) message: the body and attributes, and the SNS envelope when some
+/// subscription receives it enveloped. Shared through an `Arc` by every queue copy.
+///
+/// The event is not kept decoded: a decoded JSON value costs several times the bytes of its text, so it is
+/// decoded when a receive builds the [`Delivery`] (which owns its own copy either way).
 #[derive(Debug)]
 pub(crate) struct Payload {
     /// The message as published: body, attributes, group id (the deduplication id is not kept).
     pub message: Message,
-    /// The event decoded from the body, when the body is an event.
-    pub event: Option<Event>,
     /// The envelope, for enveloped subscriptions (and for sent bodies that are envelopes).
-    pub envelope: Option<Envelope>,
+    pub envelope: Option<Box<Envelope>>,
 }
 
 impl Payload {
     /// A payload for a published message; `envelope` is rendered by the caller when needed.
     pub(crate) fn published(mut message: Message, envelope: Option<Envelope>) -> Payload {
         message.deduplication_id = None;
-        let event = Event::from_body(&message.body).ok();
-        Payload { message, event, envelope }
+        Payload { message, envelope: envelope.map(Box::new) }
     }
 
     /// A payload for a message sent straight to a queue: the body is kept verbatim; when it is an SNS
@@ -37,10 +37,9 @@ impl Payload {
         message.deduplication_id = None;
         match Notification::parse(&message.body).and_then(|n| n.to_message().ok().map(|m| (n, m))) {
             Some((notification, inner)) => {
-                let event = Event::from_body(&inner.body).ok();
                 let raw = std::mem::take(&mut message.body);
                 let unwrapped = Message { group_id: message.group_id.take(), ..inner };
-                (Payload { message: unwrapped, event, envelope: Some(Envelope::verbatim(raw, notification)) }, true)
+                (Payload { message: unwrapped, envelope: Some(Box::new(Envelope::verbatim(raw, notification))) }, true)
             }
             None => (Payload::published(message, None), false),
         }
@@ -49,14 +48,18 @@ impl Payload {
     /// Approximate heap bytes held by this payload (for the in-flight memory estimate).
     pub(crate) fn heap_bytes(&self) -> usize {
         let m = &self.message;
-        let attrs: usize = m.attributes.iter().map(|(k, v)| k.len() + v.wire_size() + 64).sum();
-        let event = self.event.as_ref().map_or(0, |e| e.event_type.len() + 8 * m.body.len().min(256) / 4);
-        std::mem::size_of::<Payload>()
+        // A B-tree map of attributes is one node (about 0.5 KiB) plus each name and value.
+        let attrs: usize = if m.attributes.is_empty() {
+            0
+        } else {
+            544 + m.attributes.iter().map(|(k, v)| k.len() + v.wire_size()).sum::<usize>()
+        };
+        // The `Arc` header, the payload, the body, attributes and group id.
+        16 + std::mem::size_of::<Payload>()
             + m.body.capacity()
             + attrs
             + m.group_id.as_ref().map_or(0, String::capacity)
-            + event
-            + self.envelope.as_ref().map_or(0, Envelope::heap_bytes)
+            + self.envelope.as_ref().map_or(0, |e| std::mem::size_of::<Envelope>() + e.heap_bytes())
     }
 }
 
@@ -98,7 +101,7 @@ impl Taken {
                 deduplication_id: None,
             },
             notification,
-            event: p.event.clone(),
+            event: Event::from_body(&p.message.body).ok(),
             group_id: p.message.group_id.clone(),
             sequence_number: self.sequence.map(|s| format!("{s:020}")),
         }

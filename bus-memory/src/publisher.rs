@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bus_core::backend::{validate_batch_ids, BatchEntry, BatchEntryError, PublishBatchOutput, PublishReceipt};
+use bus_core::backend::{BatchEntry, BatchEntryError, PublishBatchOutput, PublishReceipt};
 use bus_core::{limits, BusError, Message, Publisher};
 
 use crate::backend::Inner;
@@ -24,7 +24,7 @@ impl Publisher for MemoryPublisher {
     }
 
     async fn publish_batch(&self, topic: &str, entries: Vec<BatchEntry>) -> Result<PublishBatchOutput, BusError> {
-        validate_batch_ids(entries.iter().map(|e| e.id.as_str()))?;
+        crate::validate::batch_ids(entries.iter().map(|e| e.id.as_str()))?;
         let total: usize = entries.iter().map(|e| e.message.wire_size()).sum();
         if total > limits::SNS_MAX_BATCH_BYTES {
             return Err(BusError::BatchRequestTooLong { actual: total, limit: limits::SNS_MAX_BATCH_BYTES });

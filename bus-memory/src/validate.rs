@@ -34,6 +34,25 @@ fn sqs_char(c: char) -> bool {
     matches!(u32::from(c), 0x9 | 0xA | 0xD | 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
 }
 
+/// Checks a batch's entry ids exactly as [`bus_core::backend::validate_batch_ids`] does (1-10 entries,
+/// distinct well-formed ids, the same errors), without a hash set: with at most 10 ids, comparing pairs is
+/// cheaper.
+pub(crate) fn batch_ids<'a>(ids: impl ExactSizeIterator<Item = &'a str> + Clone) -> Result<(), BusError> {
+    let n = ids.len();
+    let well_formed = |id: &str| {
+        !id.is_empty()
+            && id.len() <= limits::MAX_BATCH_ID_LEN
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if (1..=limits::MAX_BATCH_ENTRIES).contains(&n) && ids.clone().all(well_formed) {
+        let distinct = ids.clone().enumerate().all(|(i, a)| ids.clone().skip(i + 1).all(|b| a != b));
+        if distinct {
+            return Ok(());
+        }
+    }
+    bus_core::backend::validate_batch_ids(ids)
+}
+
 /// Checks a `MessageGroupId` / `MessageDeduplicationId`: 1-128 characters of `a-zA-Z0-9` and punctuation.
 pub(crate) fn fifo_id(param: &'static str, id: &str) -> Result<(), BusError> {
     if id.is_empty() || id.len() > limits::MAX_FIFO_ID_LEN || !id.bytes().all(|b| (33..=126).contains(&b)) {
@@ -101,6 +120,23 @@ mod tests {
         let big = Message::new("x".repeat(limits::SNS_MAX_MESSAGE_BYTES + 1));
         assert!(matches!(sns_message(&big), Err(BusError::PayloadTooLarge { .. })));
         assert!(sqs_message(&big).is_ok());
+    }
+
+    #[test]
+    fn batch_ids_agree_with_bus_core() {
+        let cases: Vec<Vec<&str>> = vec![
+            vec![],
+            vec!["a"],
+            vec!["a", "b", "a"],
+            vec!["ok", "not ok"],
+            (0..11).map(|_| "x").collect(),
+            vec!["a-1", "B_2", "c3"],
+        ];
+        for ids in cases {
+            let mine = batch_ids(ids.iter().copied()).map_err(|e| e.to_string());
+            let theirs = bus_core::backend::validate_batch_ids(ids.iter().copied()).map_err(|e| e.to_string());
+            assert_eq!(mine, theirs, "{ids:?}");
+        }
     }
 
     #[test]

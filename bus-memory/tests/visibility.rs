@@ -73,6 +73,7 @@ async fn change_visibility_extends_or_returns_at_once() {
     s.change_visibility(&got[1].receipt_handle, Duration::ZERO).await.unwrap();
     let again = take(&s, 10).await;
     assert_eq!(bodies(&again), [got[1].message.body.clone()], "visibility 0: visible at once");
+    s.ack(&again[0].receipt_handle).await.unwrap();
     tokio::time::sleep(secs(59)).await;
     assert!(take(&s, 10).await.is_empty(), "extended: 60 s counted from the change");
     tokio::time::sleep(secs(1)).await;

@@ -256,7 +256,11 @@ impl MemoryBackend {
                 format!("FIFO queue {:?} can only subscribe to a FIFO topic", queue.name),
             ));
         }
-        let policy = spec.filter_policy.as_ref().map(|p| SnsFilterPolicy::from_value(p, spec.filter_policy_scope)).transpose()?;
+        let policy = spec
+            .filter_policy
+            .as_ref()
+            .map(|p| SnsFilterPolicy::from_value(p, spec.filter_policy_scope))
+            .transpose()?;
         let cfg = topic.config();
         if let Some(existing) = cfg.subs.iter().find(|s| Arc::ptr_eq(&s.queue, &queue)) {
             if existing.spec != *spec {
@@ -333,11 +337,18 @@ impl MemoryBackend {
         let inner = &self.inner;
         let _serialised = inner.apply.lock().unwrap_or_else(PoisonError::into_inner);
         let Some((topic, i)) = inner.find_subscription(arn) else { return Ok(false) };
-        let policy = spec.filter_policy.as_ref().map(|p| SnsFilterPolicy::from_value(p, spec.filter_policy_scope)).transpose()?;
+        let policy = spec
+            .filter_policy
+            .as_ref()
+            .map(|p| SnsFilterPolicy::from_value(p, spec.filter_policy_scope))
+            .transpose()?;
         let cfg = topic.config();
         let current = &cfg.subs[i];
         if current.spec.topic != spec.topic || current.spec.queue != spec.queue {
-            return Err(BusError::invalid_parameter("SubscriptionArn", "a subscription's topic and queue cannot change"));
+            return Err(BusError::invalid_parameter(
+                "SubscriptionArn",
+                "a subscription's topic and queue cannot change",
+            ));
         }
         if policy.is_some() && current.policy.is_none() {
             let with_policy = cfg.subs.iter().filter(|s| s.policy.is_some()).count() + 1;

@@ -14,9 +14,7 @@ mod timers;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use bus_core::backend::{
-    validate_batch_ids, validate_delay, validate_visibility, BatchEntryError, BatchOutcome, QueueSpec, QueueStats,
-};
+use bus_core::backend::{validate_delay, validate_visibility, BatchEntryError, BatchOutcome, QueueSpec, QueueStats};
 use bus_core::{BusError, Delivery, Message, ReceiptHandle, ReceiveOptions};
 use tokio::sync::Notify;
 
@@ -149,9 +147,12 @@ impl Queue {
         Ok(uuid_string(message_id))
     }
 
-    /// Takes what is receivable now; returns the deliveries and, when there are none, the next deadline.
-    fn take_now(&self, max: usize, vis: Nanos, now: Nanos) -> (Vec<Delivery>, Option<Nanos>) {
+    /// Takes what is receivable now with visibility timeout `vis` (the queue's if `None`); returns the
+    /// deliveries, the next deadline when there are none, and the queue's default wait.
+    fn take_now(&self, max: usize, vis: Option<Nanos>, now: Nanos) -> (Vec<Delivery>, Option<Nanos>, Duration) {
         let mut st = self.lock();
+        let vis = vis.unwrap_or(st.cfg.visibility);
+        let queue_wait = st.cfg.receive_wait;
         let take = st.take(now, max, vis, self.uid);
         let next = if take.taken.is_empty() { st.next_deadline() } else { None };
         let mut wake = std::mem::take(&mut st.wake);
@@ -165,7 +166,7 @@ impl Queue {
             self.dead_letter(take.moved, dlq);
         }
         let deliveries = take.taken.into_iter().map(|t| t.into_delivery(&self.clock, self.key)).collect();
-        (deliveries, next)
+        (deliveries, next, queue_wait)
     }
 
     fn dead_letter(&self, moved: Vec<Entry>, dlq: Option<Arc<Queue>>) {
@@ -199,25 +200,20 @@ impl Queue {
     /// `ReceiveMessage` with long polling.
     pub(crate) async fn receive(&self, options: ReceiveOptions) -> Result<Vec<Delivery>, BusError> {
         options.validate()?;
-        let (wait, vis) = {
-            let st = self.lock();
-            (
-                options.wait_time.unwrap_or(st.cfg.receive_wait),
-                options.visibility_timeout.map_or(st.cfg.visibility, nanos),
-            )
-        };
+        let vis = options.visibility_timeout.map(nanos);
         let now = self.clock.now();
-        let deadline = now.saturating_add(nanos(wait));
-        let (got, _) = self.take_now(options.max_messages, vis, now);
+        let (got, _, queue_wait) = self.take_now(options.max_messages, vis, now);
+        let wait = options.wait_time.unwrap_or(queue_wait);
         if !got.is_empty() || wait.is_zero() {
             return Ok(got);
         }
+        let deadline = now.saturating_add(nanos(wait));
         loop {
             let notified = self.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             let now = self.clock.now();
-            let (got, next) = self.take_now(options.max_messages, vis, now);
+            let (got, next, _) = self.take_now(options.max_messages, vis, now);
             if !got.is_empty() || now >= deadline {
                 return Ok(got);
             }
@@ -260,7 +256,7 @@ impl Queue {
 
     /// `DeleteMessageBatch`.
     pub(crate) fn ack_batch(&self, entries: Vec<(String, ReceiptHandle)>) -> Result<BatchOutcome, BusError> {
-        validate_batch_ids(entries.iter().map(|(id, _)| id.as_str()))?;
+        crate::validate::batch_ids(entries.iter().map(|(id, _)| id.as_str()))?;
         let decoded: Vec<_> = entries.iter().map(|(_, h)| self.decode(h)).collect();
         let mut st = self.lock();
         let found: Vec<Option<Lookup>> = decoded.iter().map(|r| r.as_ref().ok().map(|r| st.delete(r))).collect();
@@ -318,7 +314,7 @@ impl Queue {
         &self,
         entries: Vec<(String, ReceiptHandle, Duration)>,
     ) -> Result<BatchOutcome, BusError> {
-        validate_batch_ids(entries.iter().map(|(id, _, _)| id.as_str()))?;
+        crate::validate::batch_ids(entries.iter().map(|(id, _, _)| id.as_str()))?;
         let now = self.clock.now();
         let mut st = self.lock();
         let results: Vec<_> = entries.iter().map(|(_, h, t)| self.change_one(&mut st, now, h, *t)).collect();

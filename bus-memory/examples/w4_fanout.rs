@@ -1,0 +1,251 @@
+//! W4 in-memory fan-out: one topic to 1, 4 and 16 queues; no filter and 50% filtered out; 40 B and 1 KiB
+//! messages. Publishers publish in batches of 10; one worker per queue receives in batches of 10 and
+//! deletes in batches. Reports deliveries/s and publish-to-handler latency p50/p99, each with its ratio to
+//! the same-run baseline: a raw tokio mpsc fan-out of the same messages (the ceiling).
+//!
+//! Run with: `cargo run --release -p bus-memory --example w4_fanout -- [--messages 1000000]
+//! [--queues 1,4,16] [--sizes 40,1024] [--filters none,half] [--raw false]`
+#![allow(clippy::print_stdout)]
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bus_core::backend::{BatchEntry, QueueSpec, SubscriptionSpec, Topology};
+use bus_core::filter::FilterScope;
+use bus_core::{Backend, Message, ReceiveOptions};
+use bus_memory::MemoryBackend;
+use support::{figure, list, percentile_us, rate};
+
+const PUBLISHERS: u64 = 2;
+const WINDOW: u64 = 20_000;
+
+#[derive(Clone, Copy)]
+struct Case {
+    queues: usize,
+    half: bool,
+    size: usize,
+    raw: bool,
+    messages: u64,
+}
+
+struct Outcome {
+    deliveries: u64,
+    elapsed: Duration,
+    latencies: Vec<u64>,
+}
+
+/// The message `i`, published at `t` ns after the start: an event body of exactly `size` bytes.
+fn message(i: u64, t: u64, size: usize) -> Message {
+    let mut body = String::with_capacity(size);
+    body.push_str("{\"type\":\"W\",\"data\":{\"t\":\"");
+    body.push_str(&format!("{t:012}"));
+    if size > 40 {
+        body.push_str("\",\"p\":\"");
+        body.extend(std::iter::repeat_n('x', size.saturating_sub(47)));
+    }
+    body.push_str("\"}}");
+    debug_assert_eq!(body.len(), size);
+    Message::new(body)
+        .with_attribute("event-type", "W")
+        .with_attribute("bucket", if i % 2 == 0 { "even" } else { "odd" })
+}
+
+fn passes(case: &Case, i: u64) -> bool {
+    !case.half || i % 2 == 0
+}
+
+fn expected_deliveries(case: &Case) -> u64 {
+    (0..case.messages).filter(|&i| passes(case, i)).count() as u64 * case.queues as u64
+}
+
+async fn run_memory(case: Case) -> Outcome {
+    let bus = MemoryBackend::new();
+    let mut t = Topology::new().topic("w4");
+    for q in 0..case.queues {
+        t = t.queue(QueueSpec::new(format!("q{q}"))).subscription(SubscriptionSpec {
+            topic: "w4".into(),
+            queue: format!("q{q}"),
+            filter_policy: case.half.then(|| serde_json::json!({"bucket": ["even"]})),
+            filter_policy_scope: FilterScope::MessageAttributes,
+            raw_message_delivery: case.raw,
+        });
+    }
+    bus.apply_topology(&t).await.expect("topology");
+    let delivered = Arc::new(AtomicU64::new(0));
+    let expected = expected_deliveries(&case);
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for q in 0..case.queues {
+        let sub = bus.subscription(&format!("q{q}")).await.expect("queue");
+        let delivered = delivered.clone();
+        let per_queue = expected / case.queues as u64;
+        workers.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(per_queue as usize);
+            let mut got = 0u64;
+            let mut last = start;
+            let ids: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+            while got < per_queue {
+                let batch = sub.receive(ReceiveOptions::new(10, Duration::from_millis(200))).await.expect("receive");
+                if batch.is_empty() {
+                    continue;
+                }
+                let now = Instant::now();
+                let now_ns = (now - start).as_nanos() as u64;
+                for d in &batch {
+                    let t: u64 = d
+                        .event
+                        .as_ref()
+                        .and_then(|e| e.data["t"].as_str())
+                        .and_then(|s| s.parse().ok())
+                        .expect("the body carries its publish time");
+                    lat.push(now_ns.saturating_sub(t));
+                }
+                got += batch.len() as u64;
+                last = now;
+                let entries = batch.into_iter().zip(&ids).map(|(d, id)| (id.clone(), d.receipt_handle)).collect();
+                let out = sub.ack_batch(entries).await.expect("ack");
+                assert!(out.failed.is_empty());
+                delivered.fetch_add(out.successful.len() as u64, Ordering::Relaxed);
+            }
+            (lat, last)
+        }));
+    }
+    let mut publishers = Vec::new();
+    for p in 0..PUBLISHERS {
+        let publisher = bus.publisher();
+        let delivered = delivered.clone();
+        publishers.push(tokio::spawn(async move {
+            let fanout = expected as f64 / case.messages as f64;
+            let mut i = p * 10;
+            let ids: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+            while i < case.messages {
+                // Flow control: stay at most WINDOW messages ahead of the workers.
+                while (i as f64 * fanout) as u64 > delivered.load(Ordering::Relaxed) + WINDOW * case.queues as u64 {
+                    tokio::task::yield_now().await;
+                }
+                let t = (Instant::now() - start).as_nanos() as u64;
+                let end = (i + 10).min(case.messages);
+                let entries =
+                    (i..end).zip(&ids).map(|(j, id)| BatchEntry::new(id.clone(), message(j, t, case.size))).collect();
+                let out = publisher.publish_batch("w4", entries).await.expect("publish");
+                assert!(out.failed.is_empty(), "{:?}", out.failed);
+                i += 10 * PUBLISHERS;
+            }
+        }));
+    }
+    for p in publishers {
+        p.await.expect("publisher");
+    }
+    let mut latencies = Vec::new();
+    let mut last = start;
+    for w in workers {
+        let (lat, l) = w.await.expect("worker");
+        latencies.extend(lat);
+        last = last.max(l);
+    }
+    Outcome { deliveries: delivered.load(Ordering::Relaxed), elapsed: last - start, latencies }
+}
+
+async fn run_baseline(case: Case) -> Outcome {
+    let mut txs = Vec::new();
+    let mut workers = Vec::new();
+    let expected = expected_deliveries(&case);
+    let start = Instant::now();
+    for _ in 0..case.queues {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(u64, Arc<Message>)>(WINDOW as usize);
+        txs.push(tx);
+        let per_queue = expected / case.queues as u64;
+        workers.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(per_queue as usize);
+            let mut buf = Vec::with_capacity(10);
+            let mut last = start;
+            while rx.recv_many(&mut buf, 10).await > 0 {
+                let now = Instant::now();
+                let now_ns = (now - start).as_nanos() as u64;
+                for (t, _m) in buf.drain(..) {
+                    lat.push(now_ns.saturating_sub(t));
+                }
+                last = now;
+            }
+            (lat, last)
+        }));
+    }
+    let txs = Arc::new(txs);
+    let mut publishers = Vec::new();
+    for p in 0..PUBLISHERS {
+        let txs = txs.clone();
+        publishers.push(tokio::spawn(async move {
+            let mut i = p * 10;
+            while i < case.messages {
+                let t = (Instant::now() - start).as_nanos() as u64;
+                for j in i..(i + 10).min(case.messages) {
+                    let m = Arc::new(message(j, t, case.size));
+                    if !passes(&case, j) {
+                        continue;
+                    }
+                    for tx in txs.iter() {
+                        tx.send((t, m.clone())).await.expect("send");
+                    }
+                }
+                i += 10 * PUBLISHERS;
+            }
+        }));
+    }
+    for p in publishers {
+        p.await.expect("publisher");
+    }
+    drop(txs);
+    let mut latencies = Vec::new();
+    let mut last = start;
+    for w in workers {
+        let (lat, l) = w.await.expect("worker");
+        latencies.extend(lat);
+        last = last.max(l);
+    }
+    Outcome { deliveries: latencies.len() as u64, elapsed: last - start, latencies }
+}
+
+fn main() {
+    let messages: u64 = support::arg("messages", 1_000_000);
+    let raw: bool = support::arg("raw", false);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    println!(
+        "W4 in-memory fan-out: {messages} messages per case, {PUBLISHERS} publishers (batches of 10), one worker per queue \
+         (receive 10, delete in batches), {} delivery; baseline = raw tokio mpsc fan-out of the same messages",
+        if raw { "raw" } else { "enveloped (SNS notification JSON)" }
+    );
+    for queues in list("queues", &[1usize, 4, 16]) {
+        for filter in list("filters", &["none".to_string(), "half".to_string()]) {
+            for size in list("sizes", &[40usize, 1024]) {
+                let case = Case { queues, half: filter == "half", size, raw, messages };
+                let base = rt.block_on(run_baseline(case));
+                let mut mem = rt.block_on(run_memory(case));
+                assert_eq!(mem.deliveries, expected_deliveries(&case), "every matching delivery arrived");
+                let mut base_lat = base.latencies;
+                let name = format!("queues={queues} filter={filter} size={size}B");
+                figure(
+                    "W4",
+                    &name,
+                    "deliveries/s",
+                    rate(mem.deliveries, mem.elapsed),
+                    rate(base.deliveries, base.elapsed),
+                    "/s",
+                );
+                for p in [50.0, 99.0] {
+                    figure(
+                        "W4",
+                        &name,
+                        &format!("latency p{p:.0}"),
+                        percentile_us(&mut mem.latencies, p),
+                        percentile_us(&mut base_lat, p),
+                        "us",
+                    );
+                }
+            }
+        }
+    }
+}
