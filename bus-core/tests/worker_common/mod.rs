@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bus_core::backend::{BatchEntry, BatchOutcome, PublishBatchOutput, PublishReceipt, QueueSpec, Topology};
+use bus_core::backend::{
+    BatchEntry, BatchEntryError, BatchOutcome, PublishBatchOutput, PublishReceipt, QueueSpec, Topology,
+};
 use bus_core::worker::{TaskEvent, TaskFailure, TaskObserver};
 use bus_core::{
     Backend, BusError, Delivery, Event, Message, Publisher, ReceiptHandle, ReceiveOptions, Subscription,
@@ -177,6 +179,13 @@ pub struct Faulty {
     pub max_requested: AtomicUsize,
     /// Receives that returned more than they were asked for (must stay 0).
     pub over_delivered: AtomicUsize,
+    /// Every delete entry fails while set.
+    pub fail_acks: AtomicBool,
+    /// When not 0, every n-th delete entry fails.
+    pub fail_every_nth_ack: AtomicUsize,
+    acks_seen: AtomicUsize,
+    /// The size of every delete batch.
+    pub ack_batches: Mutex<Vec<usize>>,
 }
 
 impl Faulty {
@@ -187,6 +196,10 @@ impl Faulty {
             fail_receives: AtomicU32::new(0),
             max_requested: AtomicUsize::new(0),
             over_delivered: AtomicUsize::new(0),
+            fail_acks: AtomicBool::new(false),
+            fail_every_nth_ack: AtomicUsize::new(0),
+            acks_seen: AtomicUsize::new(0),
+            ack_batches: Mutex::default(),
         })
     }
 }
@@ -224,7 +237,22 @@ impl Subscription for Faulty {
     }
 
     async fn ack_batch(&self, entries: Vec<(String, ReceiptHandle)>) -> Result<BatchOutcome, BusError> {
-        self.inner.ack_batch(entries).await
+        self.ack_batches.lock().unwrap().push(entries.len());
+        let nth = self.fail_every_nth_ack.load(SeqCst);
+        let mut failed = Vec::new();
+        let mut passed = Vec::new();
+        for entry in entries {
+            let seen = self.acks_seen.fetch_add(1, SeqCst) + 1;
+            if self.fail_acks.load(SeqCst) || (nth > 0 && seen % nth == 0) {
+                failed.push(BatchEntryError::from_error(entry.0, &injected("delete")));
+            } else {
+                passed.push(entry);
+            }
+        }
+        let mut outcome =
+            if passed.is_empty() { BatchOutcome::default() } else { self.inner.ack_batch(passed).await? };
+        outcome.failed.extend(failed);
+        Ok(outcome)
     }
 
     async fn change_visibility(&self, receipt: &ReceiptHandle, timeout: Duration) -> Result<(), BusError> {
