@@ -5,8 +5,10 @@
 //!
 //! One topic fans out to 4 queues (no filter). Each run publishes MESSAGES events and 4 consumers (one
 //! per queue) receive and delete every delivery. Saturated (the default, the figure W6's goal is about):
-//! everything is published first, then consumed, so every receive finds a full queue. `live`: the
-//! consumers run while the publisher publishes (receives then often return fewer than 10). The modes:
+//! in rounds of 200 events, a round is published first and then consumed, so every receive finds at
+//! least 10 messages waiting (rounds keep moto's queues small: it scans a whole queue on every call).
+//! `live`: the consumers run while the publisher publishes (receives then often return fewer than 10).
+//! The modes:
 //! - **batched**: the auto-batching publisher (`PublishBatch` of 10), `ReceiveMessage` of up to 10 with
 //!   long polling, `DeleteMessageBatch`;
 //! - **naive**: one `Publish` per event, `ReceiveMessage` of 1, one `DeleteMessage` per delivery.
@@ -20,6 +22,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::HashSet;
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,6 +33,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 const QUEUES: usize = 4;
+/// Events per round in saturated mode.
+const ROUND: u64 = 200;
 const SNS_USD_PER_MILLION: f64 = 0.50;
 const SQS_USD_PER_MILLION: f64 = 0.40;
 
@@ -130,22 +135,29 @@ async fn run(
 
     let start = Instant::now();
     let before = counter.snapshot();
-    let mut consumers = JoinSet::new();
-    if !live {
-        publish(backend, &topic, mode, messages).await?;
-    }
-    for sub in subscriptions {
-        consumers.spawn(consume(sub, mode, messages));
-    }
-    if live {
-        publish(backend, &topic, mode, messages).await?;
-    }
+    let rounds: Vec<(u64, u64)> = if live {
+        vec![(0, messages)]
+    } else {
+        (0..messages).step_by(ROUND as usize).map(|from| (from, (from + ROUND).min(messages))).collect()
+    };
     let mut deliveries = 0;
     let mut empty_receives = 0;
-    while let Some(r) = consumers.join_next().await {
-        let (d, e) = r.expect("consumer task")?;
-        deliveries += d;
-        empty_receives += e;
+    for (from, to) in rounds {
+        let mut consumers = JoinSet::new();
+        if !live {
+            publish(backend, &topic, mode, from..to).await?;
+        }
+        for sub in &subscriptions {
+            consumers.spawn(consume(sub.clone(), mode, to - from));
+        }
+        if live {
+            publish(backend, &topic, mode, from..to).await?;
+        }
+        while let Some(r) = consumers.join_next().await {
+            let (d, e) = r.expect("consumer task")?;
+            deliveries += d;
+            empty_receives += e;
+        }
     }
     Ok(Outcome { counts: counter.snapshot().since(&before), deliveries, empty_receives, elapsed: start.elapsed() })
 }
@@ -155,7 +167,7 @@ fn event(i: u64) -> Message {
         .with_attribute("event-type", "ORDER_PLACED")
 }
 
-async fn publish(backend: &AwsBackend, topic: &str, mode: Mode, messages: u64) -> Result<(), BusError> {
+async fn publish(backend: &AwsBackend, topic: &str, mode: Mode, events: Range<u64>) -> Result<(), BusError> {
     let publisher: Arc<dyn Publisher> = match mode {
         Mode::Batched => Arc::new(backend.batching_publisher(BatchingConfig::default())),
         Mode::Naive => backend.publisher(),
@@ -163,7 +175,7 @@ async fn publish(backend: &AwsBackend, topic: &str, mode: Mode, messages: u64) -
     // The same concurrency in both modes: 100 publishes outstanding.
     let slots = Arc::new(Semaphore::new(100));
     let mut tasks = JoinSet::new();
-    for i in 0..messages {
+    for i in events {
         let permit = slots.clone().acquire_owned().await.expect("semaphore open");
         let (p, topic) = (publisher.clone(), topic.to_owned());
         tasks.spawn(async move {

@@ -94,6 +94,12 @@ impl AwsBackend {
         topology.validate()?;
         Ok(provision::survey(&self.clients, topology).await?.plan)
     }
+
+    /// [`Backend::apply_topology`], returning the plan it carried out (as [`plan`](Self::plan) reported it
+    /// before the first change).
+    pub async fn apply(&self, topology: &Topology) -> Result<Plan, BusError> {
+        provision::apply(&self.clients, topology).await
+    }
 }
 
 #[async_trait]

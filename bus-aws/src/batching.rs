@@ -95,7 +95,15 @@ struct Request {
     reply: Reply,
 }
 
-/// An auto-batching publisher; see the [module docs](self).
+/// An auto-batching publisher: single publishes become `PublishBatch` calls of up to 10 entries.
+///
+/// Each `publish` is validated locally, then queued on a bounded channel (when it is full, callers
+/// wait: back-pressure). A background task collects messages per topic and sends a batch when it holds
+/// [`BatchingConfig::max_entries`] messages, when the next message would take it over the 256 KiB batch
+/// limit, or when its oldest message has waited [`BatchingConfig::linger`]. Every caller gets its own
+/// message's result: its receipt, or the error of its entry (or of the whole request). Batches of a
+/// FIFO topic are sent one after another, in order, keeping per-group order; other batches run
+/// concurrently, up to [`BatchingConfig::max_in_flight`] requests.
 ///
 /// `publish_batch` calls go straight to the inner publisher. Call [`close`](Self::close) to send what is
 /// pending and wait for it; dropping the publisher also sends what is pending, in the background.

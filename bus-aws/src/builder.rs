@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sqs::config::SharedHttpClient;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
@@ -26,6 +29,16 @@ pub fn default_retry_config() -> RetryConfig {
     RetryConfig::standard().with_max_attempts(5)
 }
 
+/// The timeouts used unless [`AwsBackendBuilder::with_timeout_config`] sets others: 3.1 s to connect and
+/// 45 s per attempt (longer than a 20 s long poll), so that a hung connection fails and is retried
+/// instead of blocking a worker for ever.
+pub fn default_timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(3_100))
+        .operation_attempt_timeout(Duration::from_secs(45))
+        .build()
+}
+
 /// Builds an [`AwsBackend`].
 ///
 /// Configuration comes from, in order of precedence: injected clients ([`with_clients`](Self::with_clients)),
@@ -41,6 +54,7 @@ pub struct AwsBackendBuilder {
     region: Option<String>,
     endpoint_url: Option<String>,
     retry: Option<RetryConfig>,
+    timeouts: Option<TimeoutConfig>,
     counter: Option<RequestCounter>,
 }
 
@@ -83,6 +97,13 @@ impl AwsBackendBuilder {
     /// Overrides the retry policy ([`default_retry_config`] otherwise).
     pub fn with_retry_config(mut self, retry: RetryConfig) -> Self {
         self.retry = Some(retry);
+        self
+    }
+
+    /// Overrides the timeouts ([`default_timeout_config`] otherwise, for clients this builder makes;
+    /// injected clients and SDK configs keep theirs unless this is called).
+    pub fn with_timeout_config(mut self, timeouts: TimeoutConfig) -> Self {
+        self.timeouts = Some(timeouts);
         self
     }
 
@@ -143,6 +164,15 @@ impl AwsBackendBuilder {
         }
     }
 
+    /// The timeouts to set: the explicit ones, or the defaults for a config loaded from the environment.
+    fn timeouts_for(&self, injected: bool) -> Option<TimeoutConfig> {
+        match (&self.timeouts, injected || self.sdk_config.is_some()) {
+            (Some(t), _) => Some(t.clone()),
+            (None, false) => Some(default_timeout_config()),
+            (None, true) => None,
+        }
+    }
+
     fn sns_config(&self, mut b: aws_sdk_sns::config::Builder, injected: bool) -> aws_sdk_sns::config::Builder {
         if let Some(r) = &self.region {
             b = b.region(Region::new(r.clone()));
@@ -152,6 +182,9 @@ impl AwsBackendBuilder {
         }
         if let Some(retry) = self.retry_for(injected) {
             b = b.retry_config(retry);
+        }
+        if let Some(t) = self.timeouts_for(injected) {
+            b = b.timeout_config(t);
         }
         if let Some(c) = &self.counter {
             b = b.interceptor(c.clone());
@@ -168,6 +201,9 @@ impl AwsBackendBuilder {
         }
         if let Some(retry) = self.retry_for(injected) {
             b = b.retry_config(retry);
+        }
+        if let Some(t) = self.timeouts_for(injected) {
+            b = b.timeout_config(t);
         }
         if let Some(c) = &self.counter {
             b = b.interceptor(c.clone());

@@ -60,7 +60,7 @@ mod subscription;
 
 pub use backend::AwsBackend;
 pub use batching::{BatchingConfig, BatchingPublisher};
-pub use builder::{default_retry_config, https_client, AwsBackendBuilder};
+pub use builder::{default_retry_config, default_timeout_config, https_client, AwsBackendBuilder};
 pub use capabilities::ServerCapabilities;
 pub use counter::{OperationStats, RequestCounter, RequestCounts, BILLING_CHUNK_BYTES};
 pub use provision::{Action, Change, Drift, Plan, ResourceKind, POLICY_SID};

@@ -77,7 +77,8 @@ async fn plan_apply_and_a_second_apply_that_changes_nothing() {
     assert!(plan.changes.iter().all(|c| c.action == Action::Create), "{plan}");
     assert!(plan.to_string().contains(&format!("+ queue {queue}")));
 
-    b.apply_topology(&topology).await.unwrap();
+    let executed = b.apply(&topology).await.unwrap();
+    assert_eq!(executed, plan, "apply carries out the plan it reports");
     let attrs = queue_attributes(&b, &queue).await;
     assert_eq!(attrs["VisibilityTimeout"], "45");
     assert_eq!(attrs["MessageRetentionPeriod"], "3600");
