@@ -39,15 +39,16 @@ pub(crate) fn uuid_bits(seed: u64, counter: u64) -> [u64; 2] {
 pub(crate) fn uuid_string(bits: [u64; 2]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let v = (u128::from(bits[0]) << 64) | u128::from(bits[1]);
-    let mut s = String::with_capacity(36);
+    let mut out = [b'-'; 36];
+    let mut pos = 0;
     for i in 0..32 {
         if matches!(i, 8 | 12 | 16 | 20) {
-            s.push('-');
+            pos += 1;
         }
-        let nibble = (v >> (124 - 4 * i)) & 0xF;
-        s.push(char::from(HEX[nibble as usize]));
+        out[pos] = HEX[((v >> (124 - 4 * i)) & 0xF) as usize];
+        pos += 1;
     }
-    s
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `arn:aws:sns:{region}:{account}:{topic}`.

@@ -89,5 +89,10 @@ mod validate;
 
 pub use backend::admin::{SendReceipt, SubscriptionInfo};
 pub use backend::{MemoryBackend, MemoryBackendBuilder, QueueMemory};
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 pub use publisher::MemoryPublisher;
 pub use subscription::MemorySubscription;
