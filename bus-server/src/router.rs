@@ -55,8 +55,7 @@ async fn handle(State(svc): State<Arc<Service>>, req: Request<Body>) -> Response
         let base = base_url(&svc, &parts.headers);
         return crate::sqs::handle_json(&svc, &target, &bytes, &base, &rid).await;
     }
-    let source: &[u8] =
-        if parts.method == Method::GET { parts.uri.query().unwrap_or("").as_bytes() } else { &bytes };
+    let source: &[u8] = if parts.method == Method::GET { parts.uri.query().unwrap_or("").as_bytes() } else { &bytes };
     let form = match Form::parse(source) {
         Ok(f) => f,
         Err(e) => return e.response(&rid),

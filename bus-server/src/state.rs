@@ -82,10 +82,8 @@ pub(crate) fn save(path: &Path, backend: &MemoryBackend, registry: &Registry) ->
         topics,
         subscriptions,
     };
-    let text = serde_json::to_string_pretty(&snapshot).map_err(|e| ServerError::StateFormat {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })?;
+    let text = serde_json::to_string_pretty(&snapshot)
+        .map_err(|e| ServerError::StateFormat { path: path.to_owned(), reason: e.to_string() })?;
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text).map_err(io(path))?;
     std::fs::rename(&tmp, path).map_err(io(path))?;

@@ -11,7 +11,8 @@ use tokio::net::TcpStream;
 /// One HTTP/1.1 exchange on a fresh connection: status, headers (lower-case names), body.
 async fn raw(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> (u16, Vec<(String, String)>, String) {
     let mut s = TcpStream::connect(addr).await.unwrap();
-    let mut req = format!("{head}\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).into_bytes();
+    let mut req =
+        format!("{head}\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).into_bytes();
     req.extend_from_slice(body);
     // The server may answer (and close) before reading an oversize body: ignore write errors.
     let _ = s.write_all(&req).await;
@@ -57,8 +58,12 @@ async fn bad_sqs_json_gets_sqs_errors() {
     assert_eq!(header(&headers, "x-amzn-query-error"), Some("InvalidAction;Sender"));
     let (_, headers, text) = raw(addr, &sqs_head("GetQueueUrl"), br#"{"QueueName":"none"}"#).await;
     assert_eq!(header(&headers, "x-amzn-query-error"), Some("AWS.SimpleQueueService.NonExistentQueue;Sender"));
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap()["__type"], "com.amazonaws.sqs#QueueDoesNotExist");
-    let (status, _, _) = raw(addr, &sqs_head("SendMessage"), br#"{"QueueUrl":"http://x/000000000000/none","MessageBody":"x"}"#).await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["__type"],
+        "com.amazonaws.sqs#QueueDoesNotExist"
+    );
+    let (status, _, _) =
+        raw(addr, &sqs_head("SendMessage"), br#"{"QueueUrl":"http://x/000000000000/none","MessageBody":"x"}"#).await;
     assert_eq!(status, 400);
     let (status, headers, _) = raw(addr, &sqs_head("StartMessageMoveTask"), b"{}").await;
     assert_eq!(status, 400);
@@ -84,7 +89,12 @@ async fn bad_forms_and_xml_get_sns_errors() {
     for (body, status, code) in cases {
         let (got, headers, text) = raw(addr, FORM, body).await;
         assert_eq!(got, status, "{}: {text}", String::from_utf8_lossy(body));
-        assert!(text.starts_with("<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><Error><Type>Sender</Type>"), "{text}");
+        assert!(
+            text.starts_with(
+                "<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><Error><Type>Sender</Type>"
+            ),
+            "{text}"
+        );
         assert!(text.contains(&format!("<Code>{code}</Code>")), "{text}");
         assert!(text.contains("<RequestId>"), "{text}");
         assert!(header(&headers, "x-amzn-requestid").is_some());

@@ -74,7 +74,10 @@ async fn state_file_restores_resources_after_a_restart() {
         .publish()
         .topic_arn(&topic)
         .message("after restart")
-        .message_attributes("k", aws_sdk_sns::types::MessageAttributeValue::builder().data_type("String").string_value("v").build().unwrap())
+        .message_attributes(
+            "k",
+            aws_sdk_sns::types::MessageAttributeValue::builder().data_type("String").string_value("v").build().unwrap(),
+        )
         .send()
         .await
         .unwrap();

@@ -50,15 +50,35 @@ async fn topics_are_created_listed_described_and_deleted() {
     assert_eq!(attrs["DisplayName"], "Orders");
     assert_eq!(attrs["Owner"], "000000000000");
     assert_eq!(attrs["TopicArn"], fifo);
-    h.sns.set_topic_attributes().topic_arn(&fifo).attribute_name("DisplayName").attribute_value("Renamed").send().await.unwrap();
-    h.sns.set_topic_attributes().topic_arn(&fifo).attribute_name("ContentBasedDeduplication").attribute_value("false").send().await.unwrap();
+    h.sns
+        .set_topic_attributes()
+        .topic_arn(&fifo)
+        .attribute_name("DisplayName")
+        .attribute_value("Renamed")
+        .send()
+        .await
+        .unwrap();
+    h.sns
+        .set_topic_attributes()
+        .topic_arn(&fifo)
+        .attribute_name("ContentBasedDeduplication")
+        .attribute_value("false")
+        .send()
+        .await
+        .unwrap();
     let attrs = h.sns.get_topic_attributes().topic_arn(&fifo).send().await.unwrap();
     assert_eq!(attrs.attributes().unwrap()["DisplayName"], "Renamed");
     assert_eq!(attrs.attributes().unwrap()["ContentBasedDeduplication"], "false");
     let err = h.sns.set_topic_attributes().topic_arn(&fifo).attribute_name("Colour").attribute_value("x").send().await;
     assert_eq!(err.unwrap_err().code(), Some("InvalidParameter"));
 
-    h.sns.tag_resource().resource_arn(&arn).tags(Tag::builder().key("env").value("test").build().unwrap()).send().await.unwrap();
+    h.sns
+        .tag_resource()
+        .resource_arn(&arn)
+        .tags(Tag::builder().key("env").value("test").build().unwrap())
+        .send()
+        .await
+        .unwrap();
     let tags = h.sns.list_tags_for_resource().resource_arn(&arn).send().await.unwrap();
     assert_eq!(tags.tags()[0].key(), "env");
     h.sns.untag_resource().resource_arn(&arn).tag_keys("env").send().await.unwrap();
@@ -84,7 +104,12 @@ async fn enveloped_and_raw_delivery_with_filter_policies() {
     let filtered = h.queue("filtered").await;
     let sub_all = h.subscribe(&topic, &all, &[]).await;
     h.subscribe(&topic, &raw, &[("RawMessageDelivery", "true")]).await;
-    h.subscribe(&topic, &filtered, &[("FilterPolicy", r#"{"kind": [{"wildcard": "user.*"}], "n": [{"numeric": [">", 5]}]}"#)]).await;
+    h.subscribe(
+        &topic,
+        &filtered,
+        &[("FilterPolicy", r#"{"kind": [{"wildcard": "user.*"}], "n": [{"numeric": [">", 5]}]}"#)],
+    )
+    .await;
 
     let out = h
         .sns
@@ -94,12 +119,22 @@ async fn enveloped_and_raw_delivery_with_filter_policies() {
         .message_attributes("kind", attr("String", "user.created"))
         .message_attributes("n", attr("Number", "7"))
         .message_attributes("tags", attr("String.Array", r#"["a","b"]"#))
-        .message_attributes("bin", MessageAttributeValue::builder().data_type("Binary").binary_value(Blob::new(vec![9, 8])).build().unwrap())
+        .message_attributes(
+            "bin",
+            MessageAttributeValue::builder().data_type("Binary").binary_value(Blob::new(vec![9, 8])).build().unwrap(),
+        )
         .send()
         .await
         .unwrap();
     let id = out.message_id().unwrap();
-    h.sns.publish().topic_arn(&topic).message("other").message_attributes("kind", attr("String", "order.placed")).send().await.unwrap();
+    h.sns
+        .publish()
+        .topic_arn(&topic)
+        .message("other")
+        .message_attributes("kind", attr("String", "order.placed"))
+        .send()
+        .await
+        .unwrap();
 
     let got = h.receive(&all, 0).await;
     assert_eq!(got.len(), 2);
@@ -136,12 +171,23 @@ async fn subscriptions_are_listed_described_changed_and_removed() {
     let arn = h.subscribe(&topic, &q, &[("FilterPolicy", policy)]).await;
     assert!(arn.starts_with(&format!("{topic}:")));
     assert_eq!(h.subscribe(&topic, &q, &[("FilterPolicy", policy)]).await, arn, "same attributes: same subscription");
-    let err = h.sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(&q_arn).attributes("RawMessageDelivery", "true").send().await;
+    let err = h
+        .sns
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(&q_arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await;
     assert_eq!(err.unwrap_err().code(), Some("InvalidParameter"), "different attributes");
 
     let listed = h.sns.list_subscriptions_by_topic().topic_arn(&topic).send().await.unwrap();
     let s = &listed.subscriptions()[0];
-    assert_eq!((s.subscription_arn(), s.protocol(), s.endpoint(), s.topic_arn()), (Some(arn.as_str()), Some("sqs"), Some(q_arn.as_str()), Some(topic.as_str())));
+    assert_eq!(
+        (s.subscription_arn(), s.protocol(), s.endpoint(), s.topic_arn()),
+        (Some(arn.as_str()), Some("sqs"), Some(q_arn.as_str()), Some(topic.as_str()))
+    );
     assert_eq!(h.sns.list_subscriptions().send().await.unwrap().subscriptions().len(), 1);
 
     let attrs = h.sns.get_subscription_attributes().subscription_arn(&arn).send().await.unwrap();
@@ -178,7 +224,14 @@ async fn subscriptions_are_listed_described_changed_and_removed() {
 
     let err = h.sns.subscribe().topic_arn(&topic).protocol("http").endpoint("http://example.invalid").send().await;
     assert_eq!(err.unwrap_err().code(), Some("InvalidParameter"));
-    let err = h.sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint("arn:aws:sqs:us-east-1:000000000000:none").send().await;
+    let err = h
+        .sns
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint("arn:aws:sqs:us-east-1:000000000000:none")
+        .send()
+        .await;
     assert_eq!(err.unwrap_err().code(), Some("InvalidParameter"));
 }
 
@@ -212,7 +265,14 @@ async fn filter_policy_errors_carry_aws_texts() {
         .unwrap_err();
     assert_eq!(err.code(), Some("InvalidParameter"));
     assert!(err.message().unwrap().starts_with("Invalid parameter: FilterPolicy: "), "{err:?}");
-    let err = h.sns.set_subscription_attributes().subscription_arn(&arn).attribute_name("FilterPolicy").attribute_value("{not json").send().await;
+    let err = h
+        .sns
+        .set_subscription_attributes()
+        .subscription_arn(&arn)
+        .attribute_name("FilterPolicy")
+        .attribute_value("{not json")
+        .send()
+        .await;
     assert!(err.unwrap_err().message().unwrap().starts_with("Invalid parameter: FilterPolicy: "));
 }
 
@@ -228,13 +288,29 @@ async fn publish_errors_and_message_structure() {
     assert_eq!(err.message(), Some("Invalid parameter: Message too long"));
     let err = h.sns.publish().topic_arn(&topic).message("x").message_attributes("a", attr("Weird", "v")).send().await;
     assert_eq!(err.unwrap_err().code(), Some("ParameterValueInvalid"));
-    let err = h.sns.publish().topic_arn(&topic).message("x").message_group_id("g").message_deduplication_id("d").send().await;
+    let err =
+        h.sns.publish().topic_arn(&topic).message("x").message_group_id("g").message_deduplication_id("d").send().await;
     assert_eq!(err.unwrap_err().code(), Some("InvalidParameter"), "deduplication ids are for FIFO topics");
     let err = h.sns.publish().topic_arn("not-an-arn").message("x").send().await.unwrap_err();
     assert_eq!(err.code(), Some("InvalidParameter"));
 
-    h.sns.publish().topic_arn(&topic).message(r#"{"default": "plain", "sqs": "for queues"}"#).message_structure("json").send().await.unwrap();
-    let err = h.sns.publish().topic_arn(&topic).message(r#"{"sqs": "x"}"#).message_structure("json").send().await.unwrap_err();
+    h.sns
+        .publish()
+        .topic_arn(&topic)
+        .message(r#"{"default": "plain", "sqs": "for queues"}"#)
+        .message_structure("json")
+        .send()
+        .await
+        .unwrap();
+    let err = h
+        .sns
+        .publish()
+        .topic_arn(&topic)
+        .message(r#"{"sqs": "x"}"#)
+        .message_structure("json")
+        .send()
+        .await
+        .unwrap_err();
     assert!(err.message().unwrap().contains("No default entry"), "{err:?}");
     let got = h.receive(&q, 0).await;
     assert_eq!(got.len(), 1);
@@ -255,7 +331,12 @@ async fn publish_batch_reports_entry_failures() {
         .publish_batch_request_entries(e("one", "1"))
         .publish_batch_request_entries(e("empty", ""))
         .publish_batch_request_entries(
-            PublishBatchRequestEntry::builder().id("three").message("3").message_attributes("k", attr("String", "v")).build().unwrap(),
+            PublishBatchRequestEntry::builder()
+                .id("three")
+                .message("3")
+                .message_attributes("k", attr("String", "v"))
+                .build()
+                .unwrap(),
         )
         .send()
         .await
@@ -270,7 +351,12 @@ async fn publish_batch_reports_entry_failures() {
 
     let err = h.sns.publish_batch().topic_arn(&topic).send().await.unwrap_err();
     assert!(err.as_service_error().unwrap().is_empty_batch_request_exception(), "{err:?}");
-    let dup = h.sns.publish_batch().topic_arn(&topic).publish_batch_request_entries(e("a", "1")).publish_batch_request_entries(e("a", "2"));
+    let dup = h
+        .sns
+        .publish_batch()
+        .topic_arn(&topic)
+        .publish_batch_request_entries(e("a", "1"))
+        .publish_batch_request_entries(e("a", "2"));
     assert!(dup.send().await.unwrap_err().as_service_error().unwrap().is_batch_entry_ids_not_distinct_exception());
     let mut many = h.sns.publish_batch().topic_arn(&topic);
     for i in 0..11 {
@@ -278,7 +364,13 @@ async fn publish_batch_reports_entry_failures() {
     }
     assert_eq!(many.send().await.unwrap_err().code(), Some("TooManyEntriesInBatchRequest"));
     let big = "x".repeat(100_000);
-    let long = h.sns.publish_batch().topic_arn(&topic).publish_batch_request_entries(e("a", &big)).publish_batch_request_entries(e("b", &big)).publish_batch_request_entries(e("c", &big));
+    let long = h
+        .sns
+        .publish_batch()
+        .topic_arn(&topic)
+        .publish_batch_request_entries(e("a", &big))
+        .publish_batch_request_entries(e("b", &big))
+        .publish_batch_request_entries(e("c", &big));
     assert!(long.send().await.unwrap_err().as_service_error().unwrap().is_batch_request_too_long_exception());
 }
 

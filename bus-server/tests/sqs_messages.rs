@@ -29,8 +29,18 @@ async fn send_and_receive_with_attributes_and_digests() {
         .queue_url(&url)
         .message_body(body)
         .message_attributes("s", string("text"))
-        .message_attributes("n", MessageAttributeValue::builder().data_type("Number").string_value("3.25").build().unwrap())
-        .message_attributes("b", MessageAttributeValue::builder().data_type("Binary").binary_value(Blob::new(vec![0, 1, 255])).build().unwrap())
+        .message_attributes(
+            "n",
+            MessageAttributeValue::builder().data_type("Number").string_value("3.25").build().unwrap(),
+        )
+        .message_attributes(
+            "b",
+            MessageAttributeValue::builder()
+                .data_type("Binary")
+                .binary_value(Blob::new(vec![0, 1, 255]))
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -68,7 +78,10 @@ async fn attribute_selection_and_the_published_digest_vector() {
         .send_message()
         .queue_url(&url)
         .message_body("x")
-        .message_attributes("ordinal", MessageAttributeValue::builder().data_type("Number").string_value("1").build().unwrap())
+        .message_attributes(
+            "ordinal",
+            MessageAttributeValue::builder().data_type("Number").string_value("1").build().unwrap(),
+        )
         .message_attributes("category", string("test"))
         .message_attributes("trace.id", string("t1"))
         .send()
@@ -140,22 +153,39 @@ async fn visibility_timeouts_and_changes() {
     let handle2 = again[0].receipt_handle().unwrap().to_owned();
     assert_ne!(handle1, handle2, "a new receipt handle per receive");
 
-    h.sqs.change_message_visibility().queue_url(&url).receipt_handle(&handle2).visibility_timeout(0).send().await.unwrap();
+    h.sqs
+        .change_message_visibility()
+        .queue_url(&url)
+        .receipt_handle(&handle2)
+        .visibility_timeout(0)
+        .send()
+        .await
+        .unwrap();
     let third = h.receive(&url, 0).await;
     assert_eq!(third.len(), 1, "visibility 0 makes it visible at once");
     let handle3 = third[0].receipt_handle().unwrap().to_owned();
 
-    let err = h.sqs.change_message_visibility().queue_url(&url).receipt_handle(&handle1).visibility_timeout(5).send().await;
+    let err =
+        h.sqs.change_message_visibility().queue_url(&url).receipt_handle(&handle1).visibility_timeout(5).send().await;
     assert!(err.unwrap_err().as_service_error().unwrap().is_receipt_handle_is_invalid(), "an outdated handle");
-    let err = h.sqs.change_message_visibility().queue_url(&url).receipt_handle("garbage").visibility_timeout(5).send().await;
+    let err =
+        h.sqs.change_message_visibility().queue_url(&url).receipt_handle("garbage").visibility_timeout(5).send().await;
     assert!(err.unwrap_err().as_service_error().unwrap().is_receipt_handle_is_invalid());
-    let err = h.sqs.change_message_visibility().queue_url(&url).receipt_handle(&handle3).visibility_timeout(43_201).send().await;
+    let err = h
+        .sqs
+        .change_message_visibility()
+        .queue_url(&url)
+        .receipt_handle(&handle3)
+        .visibility_timeout(43_201)
+        .send()
+        .await;
     assert_eq!(err.unwrap_err().code(), Some("InvalidParameterValue"));
     let err = h.sqs.delete_message().queue_url(&url).receipt_handle("garbage").send().await.unwrap_err();
     assert!(err.as_service_error().unwrap().is_receipt_handle_is_invalid());
 
     h.sqs.delete_message().queue_url(&url).receipt_handle(&handle3).send().await.unwrap();
-    let err = h.sqs.change_message_visibility().queue_url(&url).receipt_handle(&handle3).visibility_timeout(5).send().await;
+    let err =
+        h.sqs.change_message_visibility().queue_url(&url).receipt_handle(&handle3).visibility_timeout(5).send().await;
     assert_eq!(err.unwrap_err().code(), Some("AWS.SimpleQueueService.MessageNotInflight"));
     assert!(h.receive(&url, 0).await.is_empty());
 }
@@ -195,9 +225,16 @@ async fn batches_report_entry_failures_and_request_errors() {
     assert_eq!(got.len(), 2);
     let mut del = h.sqs.delete_message_batch().queue_url(&url);
     for (i, m) in got.iter().enumerate() {
-        del = del.entries(DeleteMessageBatchRequestEntry::builder().id(format!("d{i}")).receipt_handle(m.receipt_handle().unwrap()).build().unwrap());
+        del = del.entries(
+            DeleteMessageBatchRequestEntry::builder()
+                .id(format!("d{i}"))
+                .receipt_handle(m.receipt_handle().unwrap())
+                .build()
+                .unwrap(),
+        );
     }
-    del = del.entries(DeleteMessageBatchRequestEntry::builder().id("junk").receipt_handle("not-a-handle").build().unwrap());
+    del = del
+        .entries(DeleteMessageBatchRequestEntry::builder().id("junk").receipt_handle("not-a-handle").build().unwrap());
     let out = del.send().await.unwrap();
     assert_eq!(out.successful().len(), 2);
     assert_eq!(out.failed()[0].id(), "junk");
@@ -209,8 +246,22 @@ async fn batches_report_entry_failures_and_request_errors() {
         .sqs
         .change_message_visibility_batch()
         .queue_url(&url)
-        .entries(ChangeMessageVisibilityBatchRequestEntry::builder().id("ok").receipt_handle(m.receipt_handle().unwrap()).visibility_timeout(0).build().unwrap())
-        .entries(ChangeMessageVisibilityBatchRequestEntry::builder().id("bad").receipt_handle("nope").visibility_timeout(0).build().unwrap())
+        .entries(
+            ChangeMessageVisibilityBatchRequestEntry::builder()
+                .id("ok")
+                .receipt_handle(m.receipt_handle().unwrap())
+                .visibility_timeout(0)
+                .build()
+                .unwrap(),
+        )
+        .entries(
+            ChangeMessageVisibilityBatchRequestEntry::builder()
+                .id("bad")
+                .receipt_handle("nope")
+                .visibility_timeout(0)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -266,7 +317,13 @@ async fn delays_hide_messages() {
     let h = start().await;
     let url = h.queue("delay").await;
     h.sqs.send_message().queue_url(&url).message_body("later").delay_seconds(1).send().await.unwrap();
-    let stats = h.sqs.get_queue_attributes().queue_url(&url).attribute_names(Q::ApproximateNumberOfMessagesDelayed).send().await;
+    let stats = h
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(Q::ApproximateNumberOfMessagesDelayed)
+        .send()
+        .await;
     assert_eq!(stats.unwrap().attributes().unwrap()[&Q::ApproximateNumberOfMessagesDelayed], "1");
     assert!(h.receive(&url, 0).await.is_empty());
     assert_eq!(h.receive(&url, 3).await.len(), 1);
@@ -300,8 +357,13 @@ async fn fifo_order_sequence_numbers_and_deduplication() {
         seqs.push(out.sequence_number().unwrap().to_owned());
     }
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "increasing: {seqs:?}");
-    let dup = h.sqs.send_message().queue_url(&url).message_body("m0").message_group_id("g").message_deduplication_id("d0");
-    assert_eq!(dup.send().await.unwrap().sequence_number(), Some(seqs[0].as_str()), "a duplicate returns the first send");
+    let dup =
+        h.sqs.send_message().queue_url(&url).message_body("m0").message_group_id("g").message_deduplication_id("d0");
+    assert_eq!(
+        dup.send().await.unwrap().sequence_number(),
+        Some(seqs[0].as_str()),
+        "a duplicate returns the first send"
+    );
     let err = h.sqs.send_message().queue_url(&url).message_body("x").message_group_id("g").send().await.unwrap_err();
     assert_eq!(err.code(), Some("InvalidParameterValue"), "no deduplication id and no content-based deduplication");
     let got = h.receive(&url, 0).await;

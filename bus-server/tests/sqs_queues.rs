@@ -16,7 +16,8 @@ async fn create_is_idempotent_and_conflicting_attributes_fail() {
     assert_eq!(url, format!("{}/000000000000/orders", h.server.endpoint()));
     let again = h.sqs.create_queue().queue_name("orders").attributes(Q::VisibilityTimeout, "45").send().await.unwrap();
     assert_eq!(again.queue_url.unwrap(), url, "same name, same attributes: the same queue");
-    let err = h.sqs.create_queue().queue_name("orders").attributes(Q::VisibilityTimeout, "46").send().await.unwrap_err();
+    let err =
+        h.sqs.create_queue().queue_name("orders").attributes(Q::VisibilityTimeout, "46").send().await.unwrap_err();
     assert!(err.as_service_error().unwrap().is_queue_name_exists(), "{err:?}");
     assert_eq!(err.code(), Some("QueueAlreadyExists"));
     let got = h.sqs.get_queue_url().queue_name("orders").send().await.unwrap();
@@ -202,16 +203,7 @@ async fn redrive_policies_and_dead_letter_sources() {
 #[tokio::test]
 async fn tags_purge_and_delete() {
     let h = start().await;
-    let url = h
-        .sqs
-        .create_queue()
-        .queue_name("tagged")
-        .tags("team", "core")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let url = h.sqs.create_queue().queue_name("tagged").tags("team", "core").send().await.unwrap().queue_url.unwrap();
     h.sqs.tag_queue().queue_url(&url).tags("env", "test").tags("team", "platform").send().await.unwrap();
     let tags = h.sqs.list_queue_tags().queue_url(&url).send().await.unwrap();
     let tags = tags.tags().unwrap();

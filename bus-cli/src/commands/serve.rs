@@ -57,7 +57,8 @@ pub fn run(args: &ServeArgs, console: &mut Console<'_>) -> Result<ExitCode, CliE
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = runtime.block_on(async {
         let server = BusServer::bind(config).await?;
-        writeln!(console.out, "bus serve listening on {}", server.endpoint()).map_err(bus_server::ServerError::Serve)?;
+        writeln!(console.out, "bus serve listening on {}", server.endpoint())
+            .map_err(bus_server::ServerError::Serve)?;
         console.out.flush().map_err(bus_server::ServerError::Serve)?;
         server.run_until(stop_signal()).await
     });

@@ -63,7 +63,11 @@ impl SnsError {
 
     /// An `Action` that neither SNS nor SQS has.
     pub(crate) fn invalid_action(action: &str) -> Self {
-        Self::new("InvalidAction", StatusCode::BAD_REQUEST, format!("The action {action} is not valid for this endpoint."))
+        Self::new(
+            "InvalidAction",
+            StatusCode::BAD_REQUEST,
+            format!("The action {action} is not valid for this endpoint."),
+        )
     }
 
     /// An SNS action this server does not implement (SMS, platform applications, ...).
@@ -73,14 +77,21 @@ impl SnsError {
 
     /// The request body is larger than the server accepts.
     pub(crate) fn too_large(limit: usize) -> Self {
-        Self::new("RequestEntityTooLarge", StatusCode::PAYLOAD_TOO_LARGE, format!("Request body must be at most {limit} bytes."))
+        Self::new(
+            "RequestEntityTooLarge",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Request body must be at most {limit} bytes."),
+        )
     }
 
     /// A filter-policy error: `Invalid parameter: FilterPolicy: <reason>` (or, for `Subscribe`,
     /// `Invalid parameter: Attributes Reason: FilterPolicy: <reason>`).
     pub(crate) fn filter(e: &FilterError, subscribe: bool) -> Self {
         if !e.is_invalid_parameter() {
-            return SnsError { sender: false, ..Self::new("InternalError", StatusCode::INTERNAL_SERVER_ERROR, e.aws_message()) };
+            return SnsError {
+                sender: false,
+                ..Self::new("InternalError", StatusCode::INTERNAL_SERVER_ERROR, e.aws_message())
+            };
         }
         let full = e.aws_message();
         let message = match (subscribe, full.strip_prefix("Invalid parameter: ")) {
@@ -113,9 +124,9 @@ impl SnsError {
             BusError::InvalidAttribute { name, reason } => {
                 Self::invalid_value(format!("The message attribute '{name}' is invalid: {reason}"))
             }
-            BusError::TooManyAttributes { actual, limit } => {
-                Self::invalid_value(format!("Number of message attributes [{actual}] exceeds the allowed maximum [{limit}]."))
-            }
+            BusError::TooManyAttributes { actual, limit } => Self::invalid_value(format!(
+                "Number of message attributes [{actual}] exceeds the allowed maximum [{limit}]."
+            )),
             BusError::EmptyBatch => {
                 Self::new("EmptyBatchRequest", StatusCode::BAD_REQUEST, "The batch request doesn't contain any entries")
             }

@@ -47,7 +47,9 @@ impl Form {
             let (index, sub) = rest.split_once('.').unwrap_or((rest, ""));
             let Ok(i) = index.parse::<usize>() else { continue };
             if i == 0 || i > MAX_INDEX {
-                return Err(SnsError::invalid_parameter(format!("Invalid parameter: {prefix} Reason: index {i} out of range")));
+                return Err(SnsError::invalid_parameter(format!(
+                    "Invalid parameter: {prefix} Reason: index {i} out of range"
+                )));
             }
             by_index.entry(i).or_default().params.insert(sub.to_owned(), v.clone());
         }
@@ -67,7 +69,11 @@ impl Form {
 
     /// A flattened list of strings: `{prefix}.member.N`.
     pub(crate) fn list(&self, prefix: &str) -> Result<Vec<String>, SnsError> {
-        Ok(self.indexed(&format!("{prefix}.member"))?.into_iter().filter_map(|f| f.get("").map(str::to_owned)).collect())
+        Ok(self
+            .indexed(&format!("{prefix}.member"))?
+            .into_iter()
+            .filter_map(|f| f.get("").map(str::to_owned))
+            .collect())
     }
 }
 

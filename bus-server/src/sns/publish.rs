@@ -18,7 +18,9 @@ fn attributes(form: &Form) -> Result<MessageAttributes, SnsError> {
     for entry in form.indexed("MessageAttributes.entry")? {
         let name = entry.get("Name").unwrap_or("");
         if name.is_empty() {
-            return Err(SnsError::invalid_parameter("Invalid parameter: MessageAttributes Reason: an attribute has no Name"));
+            return Err(SnsError::invalid_parameter(
+                "Invalid parameter: MessageAttributes Reason: an attribute has no Name",
+            ));
         }
         let data_type = entry.get("Value.DataType").unwrap_or("");
         let ty = AttributeType::parse(data_type).ok_or_else(|| {
@@ -35,11 +37,17 @@ fn attributes(form: &Form) -> Result<MessageAttributes, SnsError> {
             AttributeType::Binary => {
                 let b64 = entry.get("Value.BinaryValue").ok_or_else(missing)?;
                 AttributeValue::Binary(base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| {
-                    SnsError::invalid_value(format!("The message attribute '{name}' has a BinaryValue that is not base64."))
+                    SnsError::invalid_value(format!(
+                        "The message attribute '{name}' has a BinaryValue that is not base64."
+                    ))
                 })?)
             }
-            AttributeType::String => AttributeValue::String(entry.get("Value.StringValue").ok_or_else(missing)?.to_owned()),
-            AttributeType::Number => AttributeValue::Number(entry.get("Value.StringValue").ok_or_else(missing)?.to_owned()),
+            AttributeType::String => {
+                AttributeValue::String(entry.get("Value.StringValue").ok_or_else(missing)?.to_owned())
+            }
+            AttributeType::Number => {
+                AttributeValue::Number(entry.get("Value.StringValue").ok_or_else(missing)?.to_owned())
+            }
             AttributeType::StringArray => {
                 AttributeValue::StringArray(entry.get("Value.StringValue").ok_or_else(missing)?.to_owned())
             }
@@ -68,12 +76,16 @@ fn message(form: &Form) -> Result<Message, SnsError> {
             })?;
             let pick = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
             let default = pick("default").ok_or_else(|| {
-                SnsError::invalid_parameter("Invalid parameter: Message Structure - No default entry in JSON message body")
+                SnsError::invalid_parameter(
+                    "Invalid parameter: Message Structure - No default entry in JSON message body",
+                )
             })?;
             body = pick("sqs").unwrap_or(default);
         }
         Some(other) => {
-            return Err(SnsError::invalid_parameter(format!("Invalid parameter: MessageStructure Reason: {other} is not json")))
+            return Err(SnsError::invalid_parameter(format!(
+                "Invalid parameter: MessageStructure Reason: {other} is not json"
+            )))
         }
     }
     Ok(Message {
@@ -87,7 +99,9 @@ fn message(form: &Form) -> Result<Message, SnsError> {
 /// `Publish` to a topic (`TopicArn` or `TargetArn`; phone numbers are not supported).
 pub(crate) async fn publish(ctx: &Ctx<'_>, form: &Form) -> Result<Xml, SnsError> {
     if form.get("PhoneNumber").is_some() {
-        return Err(SnsError::invalid_parameter("Invalid parameter: PhoneNumber Reason: bus serve publishes to topics only"));
+        return Err(SnsError::invalid_parameter(
+            "Invalid parameter: PhoneNumber Reason: bus serve publishes to topics only",
+        ));
     }
     let param = if form.get("TopicArn").is_some() { "TopicArn" } else { "TargetArn" };
     let topic = topic_name(ctx, form, param)?;
@@ -118,7 +132,9 @@ pub(crate) async fn publish_batch(ctx: &Ctx<'_>, form: &Form) -> Result<Xml, Sns
         })
         .sum();
     if total > limits::SNS_MAX_BATCH_BYTES {
-        return Err(bus_core::BusError::BatchRequestTooLong { actual: total, limit: limits::SNS_MAX_BATCH_BYTES }.into());
+        return Err(
+            bus_core::BusError::BatchRequestTooLong { actual: total, limit: limits::SNS_MAX_BATCH_BYTES }.into()
+        );
     }
     let publisher = ctx.svc.backend.memory_publisher();
     let mut ok = Xml::default();

@@ -39,7 +39,9 @@ fn policy(text: &str, scope: FilterScope, subscribe: bool) -> Result<Option<Valu
         return Ok(None);
     }
     SnsFilterPolicy::parse(text, scope).map_err(|e| SnsError::filter(&e, subscribe))?;
-    serde_json::from_str(text).map(Some).map_err(|e| SnsError::invalid_parameter(format!("Invalid parameter: FilterPolicy: {e}")))
+    serde_json::from_str(text)
+        .map(Some)
+        .map_err(|e| SnsError::invalid_parameter(format!("Invalid parameter: FilterPolicy: {e}")))
 }
 
 fn scope(text: &str, subscribe: bool) -> Result<FilterScope, SnsError> {
@@ -58,7 +60,9 @@ fn redrive(value: &str, subscribe: bool) -> Result<(), SnsError> {
         Ok(())
     } else {
         let head = if subscribe { "Invalid parameter: Attributes Reason: " } else { "Invalid parameter: " };
-        Err(SnsError::invalid_parameter(format!("{head}RedrivePolicy: Invalid RedrivePolicy: deadLetterTargetArn is missing or not an ARN")))
+        Err(SnsError::invalid_parameter(format!(
+            "{head}RedrivePolicy: Invalid RedrivePolicy: deadLetterTargetArn is missing or not an ARN"
+        )))
     }
 }
 
@@ -74,14 +78,11 @@ pub(crate) fn subscribe(ctx: &Ctx<'_>, form: &Form) -> Result<Xml, SnsError> {
     }
     let endpoint = form.req("Endpoint")?;
     let svc = ctx.svc;
-    let queue = svc
-        .name_from_arn("sqs", endpoint)
-        .filter(|q| svc.backend.queue_spec(q).is_ok())
-        .ok_or_else(|| {
-            SnsError::invalid_parameter(format!(
-                "Invalid parameter: Endpoint Reason: {endpoint} is not the ARN of a queue of this server"
-            ))
-        })?;
+    let queue = svc.name_from_arn("sqs", endpoint).filter(|q| svc.backend.queue_spec(q).is_ok()).ok_or_else(|| {
+        SnsError::invalid_parameter(format!(
+            "Invalid parameter: Endpoint Reason: {endpoint} is not the ARN of a queue of this server"
+        ))
+    })?;
     let attrs = form.map("Attributes", "key", "value")?;
     let filter_scope = match attrs.get("FilterPolicyScope") {
         Some(s) => scope(s, true)?,
@@ -225,7 +226,8 @@ pub(crate) fn set_subscription_attributes(ctx: &Ctx<'_>, form: &Form) -> Result<
         "FilterPolicyScope" => {
             spec.filter_policy_scope = scope(value, false)?;
             if let Some(p) = &spec.filter_policy {
-                SnsFilterPolicy::parse(&p.to_string(), spec.filter_policy_scope).map_err(|e| SnsError::filter(&e, false))?;
+                SnsFilterPolicy::parse(&p.to_string(), spec.filter_policy_scope)
+                    .map_err(|e| SnsError::filter(&e, false))?;
             }
         }
         "RawMessageDelivery" => spec.raw_message_delivery = raw(value, false)?,

@@ -31,7 +31,9 @@ fn boolean(name: &str, value: &str) -> Result<bool, SnsError> {
     match value.to_ascii_lowercase().as_str() {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err(SnsError::invalid_parameter(format!("Invalid parameter: Attributes Reason: {name}: Invalid value [{value}]. Must be true or false."))),
+        _ => Err(SnsError::invalid_parameter(format!(
+            "Invalid parameter: Attributes Reason: {name}: Invalid value [{value}]. Must be true or false."
+        ))),
     }
 }
 
@@ -62,7 +64,10 @@ fn tags_of(form: &Form) -> Result<BTreeMap<String, String>, SnsError> {
 
 impl SnsError {
     fn new_tag_limit() -> Self {
-        SnsError { code: "TagLimitExceeded", ..SnsError::invalid_parameter("Could not complete request: tag quota of per resource exceeded") }
+        SnsError {
+            code: "TagLimitExceeded",
+            ..SnsError::invalid_parameter("Could not complete request: tag quota of per resource exceeded")
+        }
     }
 }
 
@@ -101,7 +106,9 @@ pub(crate) fn create_topic(ctx: &Ctx<'_>, form: &Form) -> Result<Xml, SnsError> 
                 meta.attributes.insert(k.clone(), v.clone());
             }
             other => {
-                return Err(SnsError::invalid_parameter(format!("Invalid parameter: Attributes Reason: Unknown attribute {other}")))
+                return Err(SnsError::invalid_parameter(format!(
+                    "Invalid parameter: Attributes Reason: Unknown attribute {other}"
+                )))
             }
         }
     }
@@ -213,8 +220,14 @@ pub(crate) fn set_topic_attributes(ctx: &Ctx<'_>, form: &Form) -> Result<Xml, Sn
     let mut reg = svc.registry();
     svc.backend.topic_spec(name)?;
     match attribute {
-        "ContentBasedDeduplication" => svc.backend.set_topic_content_based_deduplication(name, boolean(attribute, value)?)?,
-        "FifoTopic" => return Err(SnsError::invalid_parameter("Invalid parameter: AttributeName Reason: FifoTopic cannot be changed")),
+        "ContentBasedDeduplication" => {
+            svc.backend.set_topic_content_based_deduplication(name, boolean(attribute, value)?)?
+        }
+        "FifoTopic" => {
+            return Err(SnsError::invalid_parameter(
+                "Invalid parameter: AttributeName Reason: FifoTopic cannot be changed",
+            ))
+        }
         s if STORED.contains(&s) => {
             let meta = reg.topic(name);
             if value.is_empty() {

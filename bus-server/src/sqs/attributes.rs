@@ -37,7 +37,8 @@ const READABLE: [&str; 21] = [
 ];
 
 /// Attributes stored as given (the engine has no use for them).
-const STORED: [&str; 5] = ["Policy", "RedriveAllowPolicy", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled"];
+const STORED: [&str; 5] =
+    ["Policy", "RedriveAllowPolicy", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled"];
 
 const FIFO_ONLY: [&str; 4] = ["FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"];
 
@@ -64,7 +65,10 @@ fn redrive(svc: &Service, value: &str) -> Result<Option<RedrivePolicy>, SqsError
     }
     let bad = |reason: &str| SqsError::invalid_param("RedrivePolicy", value, reason);
     let v: Value = serde_json::from_str(value).map_err(|_| bad("Redrive policy is not a valid JSON map."))?;
-    let arn = v.get("deadLetterTargetArn").and_then(Value::as_str).ok_or_else(|| bad("Redrive policy does not contain mandatory attribute: deadLetterTargetArn."))?;
+    let arn = v
+        .get("deadLetterTargetArn")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("Redrive policy does not contain mandatory attribute: deadLetterTargetArn."))?;
     let count = match v.get("maxReceiveCount") {
         Some(Value::Number(n)) => n.as_u64(),
         Some(Value::String(s)) => s.trim().parse().ok(),
@@ -110,7 +114,10 @@ pub(crate) fn apply(
                     return Err(SqsError::invalid_attribute_name(name));
                 }
                 if boolean(name, value)? != spec.fifo {
-                    return Err(SqsError::invalid_attribute_value(name, Some("Modifying queue type is not supported.")));
+                    return Err(SqsError::invalid_attribute_value(
+                        name,
+                        Some("Modifying queue type is not supported."),
+                    ));
                 }
             }
             "ContentBasedDeduplication" => s.content_based_deduplication = boolean(name, value)?,
@@ -202,9 +209,7 @@ pub(crate) fn render(
                 })
                 .to_string()
             }),
-            "SqsManagedSseEnabled" => {
-                Some(meta.attributes.get(name).cloned().unwrap_or_else(|| "true".to_owned()))
-            }
+            "SqsManagedSseEnabled" => Some(meta.attributes.get(name).cloned().unwrap_or_else(|| "true".to_owned())),
             "FifoQueue" => spec.fifo.then(|| "true".to_owned()),
             "ContentBasedDeduplication" => spec.fifo.then(|| spec.content_based_deduplication.to_string()),
             "DeduplicationScope" => {

@@ -34,11 +34,13 @@ pub(crate) fn message_attributes(input: &Input) -> Result<(MessageAttributes, Op
         let (value, bytes, binary) = match ty {
             AttributeType::Binary => {
                 let b64 = v.str("BinaryValue")?.ok_or_else(|| {
-                    SqsError::invalid_value(format!("The message attribute '{name}' with type 'Binary' must use field 'Binary'."))
+                    SqsError::invalid_value(format!(
+                        "The message attribute '{name}' with type 'Binary' must use field 'Binary'."
+                    ))
                 })?;
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(b64)
-                    .map_err(|_| SqsError::serialization(format!("BinaryValue of message attribute '{name}' is not base64.")))?;
+                let bytes = base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| {
+                    SqsError::serialization(format!("BinaryValue of message attribute '{name}' is not base64."))
+                })?;
                 (AttributeValue::Binary(bytes.clone()), bytes, true)
             }
             other => {
@@ -80,7 +82,9 @@ pub(crate) fn system_attributes_digest(input: &Input) -> Result<Option<String>, 
         let data_type = v.str("DataType")?.unwrap_or("");
         let value = v.str("StringValue")?.unwrap_or("");
         if data_type != "String" || value.is_empty() {
-            return Err(SqsError::invalid_value("The message system attribute AWSTraceHeader must be a non-empty String."));
+            return Err(SqsError::invalid_value(
+                "The message system attribute AWSTraceHeader must be a non-empty String.",
+            ));
         }
         values.push((name.as_str(), data_type, value));
     }
@@ -142,7 +146,8 @@ impl Selection {
     /// From `AttributeNames`, `MessageSystemAttributeNames` and `MessageAttributeNames`.
     pub(crate) fn from_request(input: &Input) -> Result<Selection, SqsError> {
         let mut s = Selection::default();
-        for name in input.str_list("AttributeNames")?.into_iter().chain(input.str_list("MessageSystemAttributeNames")?) {
+        for name in input.str_list("AttributeNames")?.into_iter().chain(input.str_list("MessageSystemAttributeNames")?)
+        {
             if name == "All" {
                 s.system_all = true;
             } else {

@@ -69,14 +69,22 @@ impl SqsError {
 
     /// `X-Amz-Target` names no SQS action.
     pub(crate) fn unknown_action(target: &str) -> Self {
-        Self::new("InvalidAction", "UnknownOperationException", format!("The action or operation requested is invalid: {target}."))
+        Self::new(
+            "InvalidAction",
+            "UnknownOperationException",
+            format!("The action or operation requested is invalid: {target}."),
+        )
     }
 
     /// The request body is larger than the server accepts.
     pub(crate) fn too_large(limit: usize) -> Self {
         SqsError {
             status: StatusCode::PAYLOAD_TOO_LARGE,
-            ..Self::new("RequestEntityTooLarge", "RequestEntityTooLarge", format!("Request body must be at most {limit} bytes."))
+            ..Self::new(
+                "RequestEntityTooLarge",
+                "RequestEntityTooLarge",
+                format!("Request body must be at most {limit} bytes."),
+            )
         }
     }
 
@@ -94,20 +102,68 @@ impl SqsError {
     pub(crate) fn from_bus(err: &BusError) -> Self {
         match err {
             BusError::QueueNotFound(_) => Self::queue_not_found(),
-            BusError::AlreadyExists { reason, .. } => Self::queue_exists(format!("A queue already exists with the same name and a different value for attribute(s): {reason}")),
-            BusError::ReceiptHandleInvalid(h) => Self::new("ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", format!("The input receipt handle is not a valid receipt handle: {h}")),
-            BusError::MessageNotInflight(m) => Self::new("AWS.SimpleQueueService.MessageNotInflight", "MessageNotInflight", format!("Message does not exist or is not available for visibility timeout change: {m}")),
-            BusError::PurgeInProgress(q) => Self::new("AWS.SimpleQueueService.PurgeQueueInProgress", "PurgeQueueInProgress", format!("Only one PurgeQueue operation on {q} is allowed every 60 seconds.")),
-            BusError::EmptyBatch => Self::new("AWS.SimpleQueueService.EmptyBatchRequest", "EmptyBatchRequest", "There should be at least one entry in the request."),
-            BusError::TooManyEntriesInBatch { actual, limit } => Self::new("AWS.SimpleQueueService.TooManyEntriesInBatchRequest", "TooManyEntriesInBatchRequest", format!("Maximum number of entries per request are {limit}. You have sent {actual}.")),
-            BusError::BatchEntryIdsNotDistinct { id } => Self::new("AWS.SimpleQueueService.BatchEntryIdsNotDistinct", "BatchEntryIdsNotDistinct", format!("Id {id} repeated.")),
-            BusError::BatchRequestTooLong { actual, limit } => Self::new("AWS.SimpleQueueService.BatchRequestTooLong", "BatchRequestTooLong", format!("Batch requests cannot be longer than {limit} bytes. You have sent {actual} bytes.")),
-            BusError::InvalidParameter { name, reason } if name == "Id" => Self::new("AWS.SimpleQueueService.InvalidBatchEntryId", "InvalidBatchEntryId", reason.clone()),
-            BusError::InvalidParameter { name, reason } if name == "MessageBody" && reason.contains("invalid character") => Self::new("InvalidMessageContents", "InvalidMessageContents", format!("Invalid characters found. {reason}")),
-            BusError::PayloadTooLarge { limit, .. } => Self::invalid_value(format!("One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes.")),
-            BusError::InvalidParameter { name, reason } => Self::invalid_value(format!("Value for parameter {name} is invalid. Reason: {reason}")),
-            BusError::InvalidAttribute { name, reason } => Self::invalid_value(format!("Message attribute '{name}' is invalid. Reason: {reason}")),
-            BusError::TooManyAttributes { actual, limit } => Self::invalid_value(format!("Number of message attributes [{actual}] exceeds the allowed maximum [{limit}].")),
+            BusError::AlreadyExists { reason, .. } => Self::queue_exists(format!(
+                "A queue already exists with the same name and a different value for attribute(s): {reason}"
+            )),
+            BusError::ReceiptHandleInvalid(h) => Self::new(
+                "ReceiptHandleIsInvalid",
+                "ReceiptHandleIsInvalid",
+                format!("The input receipt handle is not a valid receipt handle: {h}"),
+            ),
+            BusError::MessageNotInflight(m) => Self::new(
+                "AWS.SimpleQueueService.MessageNotInflight",
+                "MessageNotInflight",
+                format!("Message does not exist or is not available for visibility timeout change: {m}"),
+            ),
+            BusError::PurgeInProgress(q) => Self::new(
+                "AWS.SimpleQueueService.PurgeQueueInProgress",
+                "PurgeQueueInProgress",
+                format!("Only one PurgeQueue operation on {q} is allowed every 60 seconds."),
+            ),
+            BusError::EmptyBatch => Self::new(
+                "AWS.SimpleQueueService.EmptyBatchRequest",
+                "EmptyBatchRequest",
+                "There should be at least one entry in the request.",
+            ),
+            BusError::TooManyEntriesInBatch { actual, limit } => Self::new(
+                "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+                "TooManyEntriesInBatchRequest",
+                format!("Maximum number of entries per request are {limit}. You have sent {actual}."),
+            ),
+            BusError::BatchEntryIdsNotDistinct { id } => Self::new(
+                "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+                "BatchEntryIdsNotDistinct",
+                format!("Id {id} repeated."),
+            ),
+            BusError::BatchRequestTooLong { actual, limit } => Self::new(
+                "AWS.SimpleQueueService.BatchRequestTooLong",
+                "BatchRequestTooLong",
+                format!("Batch requests cannot be longer than {limit} bytes. You have sent {actual} bytes."),
+            ),
+            BusError::InvalidParameter { name, reason } if name == "Id" => {
+                Self::new("AWS.SimpleQueueService.InvalidBatchEntryId", "InvalidBatchEntryId", reason.clone())
+            }
+            BusError::InvalidParameter { name, reason }
+                if name == "MessageBody" && reason.contains("invalid character") =>
+            {
+                Self::new(
+                    "InvalidMessageContents",
+                    "InvalidMessageContents",
+                    format!("Invalid characters found. {reason}"),
+                )
+            }
+            BusError::PayloadTooLarge { limit, .. } => Self::invalid_value(format!(
+                "One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes."
+            )),
+            BusError::InvalidParameter { name, reason } => {
+                Self::invalid_value(format!("Value for parameter {name} is invalid. Reason: {reason}"))
+            }
+            BusError::InvalidAttribute { name, reason } => {
+                Self::invalid_value(format!("Message attribute '{name}' is invalid. Reason: {reason}"))
+            }
+            BusError::TooManyAttributes { actual, limit } => Self::invalid_value(format!(
+                "Number of message attributes [{actual}] exceeds the allowed maximum [{limit}]."
+            )),
             other => SqsError {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 sender: false,

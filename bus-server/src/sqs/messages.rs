@@ -13,11 +13,7 @@ use super::json::{object, Input};
 use super::Ctx;
 
 fn max_size(ctx: &Ctx<'_>, queue: &str) -> u64 {
-    ctx.svc
-        .registry()
-        .queues
-        .get(queue)
-        .map_or(crate::registry::DEFAULT_MAX_MESSAGE_SIZE, |m| m.max_message_size)
+    ctx.svc.registry().queues.get(queue).map_or(crate::registry::DEFAULT_MAX_MESSAGE_SIZE, |m| m.max_message_size)
 }
 
 /// `SendMessage`.
@@ -44,10 +40,7 @@ fn entry_failure(f: &BatchEntryError) -> Value {
 }
 
 fn entry_ids(entries: &[Input]) -> Result<Vec<String>, SqsError> {
-    let ids = entries
-        .iter()
-        .map(|e| e.req_str("Id").map(str::to_owned))
-        .collect::<Result<Vec<_>, _>>()?;
+    let ids = entries.iter().map(|e| e.req_str("Id").map(str::to_owned)).collect::<Result<Vec<_>, _>>()?;
     validate_batch_ids(ids.iter().map(String::as_str))?;
     Ok(ids)
 }
@@ -72,7 +65,9 @@ pub(crate) fn send_message_batch(ctx: &Ctx<'_>, input: &Input) -> Result<Value, 
         })
         .sum();
     if exact > limits::SQS_MAX_MESSAGE_BYTES {
-        return Err(bus_core::BusError::BatchRequestTooLong { actual: exact, limit: limits::SQS_MAX_MESSAGE_BYTES }.into());
+        return Err(
+            bus_core::BusError::BatchRequestTooLong { actual: exact, limit: limits::SQS_MAX_MESSAGE_BYTES }.into()
+        );
     }
     let limit = max_size(ctx, &queue);
     let (mut successful, mut failed) = (Vec::new(), Vec::new());
@@ -116,7 +111,9 @@ pub(crate) async fn receive_message(ctx: &Ctx<'_>, input: &Input) -> Result<Valu
     let max = match input.int("MaxNumberOfMessages")? {
         None => 1,
         Some(n) if (1..=10).contains(&n) => n as usize,
-        Some(n) => return Err(SqsError::invalid_param("MaxNumberOfMessages", n, "Must be between 1 and 10, if provided.")),
+        Some(n) => {
+            return Err(SqsError::invalid_param("MaxNumberOfMessages", n, "Must be between 1 and 10, if provided."))
+        }
     };
     let options = ReceiveOptions {
         max_messages: max,

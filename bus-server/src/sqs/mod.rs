@@ -53,7 +53,13 @@ pub(crate) fn queue_name_of(url: &str, account: &str) -> Option<String> {
 }
 
 /// Answers one JSON-protocol request for `target` (`AmazonSQS.<Action>`).
-pub(crate) async fn handle_json(svc: &Service, target: &str, body: &[u8], base_url: &str, request_id: &str) -> Response {
+pub(crate) async fn handle_json(
+    svc: &Service,
+    target: &str,
+    body: &[u8],
+    base_url: &str,
+    request_id: &str,
+) -> Response {
     let action = target.strip_prefix("AmazonSQS.").unwrap_or("");
     let result = match Input::parse(body) {
         Ok(input) => dispatch(&Ctx { svc, base_url }, action, target, &input).await,
@@ -88,7 +94,10 @@ async fn dispatch(ctx: &Ctx<'_>, action: &str, target: &str, input: &Input) -> R
         "DeleteMessageBatch" => messages::delete_message_batch(ctx, input).await,
         "ChangeMessageVisibility" => messages::change_message_visibility(ctx, input).await,
         "ChangeMessageVisibilityBatch" => messages::change_message_visibility_batch(ctx, input).await,
-        "AddPermission" | "RemovePermission" | "StartMessageMoveTask" | "CancelMessageMoveTask"
+        "AddPermission"
+        | "RemovePermission"
+        | "StartMessageMoveTask"
+        | "CancelMessageMoveTask"
         | "ListMessageMoveTasks" => Err(SqsError::unsupported(format!("{action} is not supported by bus serve."))),
         _ => Err(SqsError::unknown_action(target)),
     }
@@ -102,7 +111,10 @@ mod tests {
     fn queue_names_come_from_the_url_path() {
         let a = "000000000000";
         assert_eq!(queue_name_of("http://127.0.0.1:4566/000000000000/q1", a).as_deref(), Some("q1"));
-        assert_eq!(queue_name_of("https://sqs.us-east-1.amazonaws.com/000000000000/q.fifo", a).as_deref(), Some("q.fifo"));
+        assert_eq!(
+            queue_name_of("https://sqs.us-east-1.amazonaws.com/000000000000/q.fifo", a).as_deref(),
+            Some("q.fifo")
+        );
         assert_eq!(queue_name_of("/000000000000/q", a).as_deref(), Some("q"));
         assert_eq!(queue_name_of("http://h/111111111111/q", a), None, "another account");
         assert_eq!(queue_name_of("http://h/000000000000/q/extra", a), None);
