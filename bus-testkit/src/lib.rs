@@ -22,6 +22,7 @@ pub mod conformance;
 pub mod faults;
 pub mod harness;
 mod runtime;
+pub mod strategies;
 
 pub use harness::{EventMatch, Records, TestBus, TestBusBuilder, TestBusError};
 pub use runtime::run_paused;

@@ -44,5 +44,6 @@ pub use backend::{FaultyBackend, FaultyPublisher};
 pub use handler::faulty_router;
 pub use log::{FaultEvent, FaultKind, FaultLog};
 pub use plan::{Call, Fault, FaultPlan, FaultPlanError, FaultRule, Trigger};
+pub(crate) use schedule::mix;
 pub use schedule::FaultSchedule;
 pub use subscription::FaultySubscription;
