@@ -104,6 +104,9 @@ impl WorkerPool {
 
     /// Stops the runner of `queue`: it stops receiving, lets in-flight handlers finish until
     /// `deadline` from now, deletes what completed, and releases (visibility 0) what did not finish.
+    ///
+    /// A long poll in progress is abandoned. On the memory backend that takes nothing; on AWS, messages
+    /// that the abandoned request was about to return come back when their visibility timeout runs out.
     pub async fn stop_queue(&self, queue: &str, deadline: Duration) -> Result<RunnerReport, BusError> {
         if !self.runners.contains_key(queue) {
             return Err(BusError::QueueNotFound(queue.to_owned()));
