@@ -186,7 +186,7 @@ async fn redrive_policies_and_dead_letter_sources() {
     let sources = h.sqs.list_dead_letter_source_queues().queue_url(&dlq).send().await.unwrap();
     assert_eq!(sources.queue_urls(), [a.clone(), b.clone()]);
     let page = h.sqs.list_dead_letter_source_queues().queue_url(&dlq).max_results(1).send().await.unwrap();
-    assert_eq!(page.queue_urls(), [a.clone()]);
+    assert_eq!(page.queue_urls(), std::slice::from_ref(&a));
     assert!(page.next_token().is_some());
 
     let missing = r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:gone","maxReceiveCount":3}"#;
