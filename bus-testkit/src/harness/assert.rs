@@ -92,8 +92,8 @@ impl Records {
             return;
         }
         let mut out = format!(
-            "assert_not_delivered({queue:?}, {m}) failed: queue {queue:?} received {} matching\n",
-            count(hits.len(), "message", "messages")
+            "assert_not_delivered({queue:?}, {m}) failed: queue {queue:?} received {}\n",
+            count(hits.len(), "matching message", "matching messages")
         );
         for q in hits {
             let _ = writeln!(out, "    - {}", line(q));
@@ -314,7 +314,17 @@ pub(crate) fn line(q: &QueueMessage) -> String {
         counts.join(", ")
     );
     if !q.outcomes.is_empty() {
-        let outcomes: Vec<String> = q.outcomes.iter().map(ToString::to_string).collect();
+        // Runs of the same outcome once, with their count: `failed (Error): smtp down ×3`.
+        let mut runs: Vec<(String, usize)> = Vec::new();
+        for o in &q.outcomes {
+            let text = o.to_string();
+            match runs.last_mut() {
+                Some((last, n)) if *last == text => *n += 1,
+                _ => runs.push((text, 1)),
+            }
+        }
+        let outcomes: Vec<String> =
+            runs.into_iter().map(|(t, n)| if n == 1 { t } else { format!("{t} ×{n}") }).collect();
         s.push_str("; ");
         s.push_str(&outcomes.join(", "));
     }
