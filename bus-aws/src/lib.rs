@@ -45,6 +45,11 @@
 //!
 //! No feature flags. The HTTPS client is hyper with rustls and the `ring` crypto provider
 //! ([`https_client`]); the SDK crates are built without their default features.
+//!
+//! Testing: the crate's tests run against a local SNS/SQS server, `scripts/moto.sh cargo test -p bus-aws`
+//! (moto 5.2.1 on 127.0.0.1; without a server the tests fail, they never skip). What moto does
+//! differently from AWS is listed in [`ServerCapabilities::MOTO`]. The request-cost benchmark (W6) is
+//! `scripts/moto.sh cargo run -p bus-aws --example w6_cost`.
 
 mod attributes;
 mod backend;
