@@ -107,6 +107,15 @@ async fn records_every_step_of_every_message() {
         .iter()
         .all(|o| matches!(o, TaskOutcome::Failed { failure_event: FailurePublish::Published { .. }, .. })));
 
+    // Each failure's TASK_WORKER_FAILED event, as published.
+    let events = records.failure_events("email", EventMatch::any().with_data(json!({"id": 2})));
+    assert_eq!(events.len(), 3);
+    let data = &events[0].event.as_ref().unwrap().data;
+    assert_eq!(data["queue"], "email");
+    assert_eq!(data["error"], "no valid email address");
+    assert_eq!(data["message_id"], user2.message_id.as_str());
+    assert!(records.failure_events("email", "USER_COMMENT").is_empty());
+
     // Dead-lettered: read from the DLQ, attributed to its source queue.
     assert_eq!(records.dead_letters.len(), 1);
     let dead = &records.dead_letters[0];

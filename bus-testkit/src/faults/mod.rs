@@ -13,7 +13,7 @@
 //! | [`Fault::CrashBeforeAck`] | handler | the handler did its work, then "crashes": the task fails instead of completing |
 //! | [`Fault::DelayReceive`] | receive | a received batch is held back for `delay` (its visibility keeps running) |
 //! | [`Fault::ReorderBatches`] | receive | a batch is set aside and handed out after the next one, shuffled |
-//! | [`Fault::FailCall`] | any call | the chosen call fails with [`BusError::Backend`] (code `InjectedFault`) |
+//! | [`Fault::FailCall`] | any call | the chosen call fails with [`BusError::Backend`](bus_core::BusError::Backend) (code `InjectedFault`) |
 //!
 //! [`FaultyBackend`] wraps any [`Backend`](bus_core::Backend) (its subscriptions and publisher inherit
 //! the plan); [`FaultySubscription`] and [`FaultyPublisher`] wrap single handles; [`faulty_router`]

@@ -88,6 +88,8 @@ pub enum Fault {
         delay: Duration,
     },
     /// A received batch is set aside and handed out, shuffled, after the batch of the next receive.
+    /// The next receive is made at once (long-polling as asked, while the set-aside batch's visibility
+    /// runs); when it finds nothing, the set-aside batch is handed out unchanged and nothing is logged.
     ReorderBatches {
         /// Which receives (that returned messages) are reordered.
         when: Trigger,

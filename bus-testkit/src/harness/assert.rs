@@ -3,11 +3,11 @@
 
 use std::fmt::Write as _;
 
-use bus_core::worker::TaskFailure;
+use bus_core::worker::{FailurePublish, TaskFailure};
 
 use super::diff::describe;
 use super::matcher::EventMatch;
-use super::record::{DeadLetter, Destination, FilteredOut, Published, QueueMessage, Records};
+use super::record::{DeadLetter, Destination, FilteredOut, Published, QueueMessage, Records, TaskOutcome};
 
 impl Records {
     /// The messages received from `queue` that match.
@@ -39,6 +39,22 @@ impl Records {
     pub fn failures(&self, queue: &str, matcher: impl Into<EventMatch>) -> Vec<&TaskFailure> {
         let m = matcher.into();
         self.delivered(queue, m).into_iter().flat_map(QueueMessage::failures).collect()
+    }
+
+    /// The `TASK_WORKER_FAILED` events published for the failed tasks of `queue` on matching messages.
+    pub fn failure_events(&self, queue: &str, matcher: impl Into<EventMatch>) -> Vec<&Published> {
+        let ids: Vec<&str> = self
+            .delivered(queue, matcher)
+            .into_iter()
+            .flat_map(|q| &q.outcomes)
+            .filter_map(|o| match o {
+                TaskOutcome::Failed { failure_event: FailurePublish::Published { message_id }, .. } => {
+                    Some(message_id.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        self.published.iter().filter(|p| p.result.as_deref().is_ok_and(|id| ids.contains(&id))).collect()
     }
 
     /// Matching messages that a filter policy kept from `queue`.
