@@ -228,17 +228,21 @@ fn ensure_paused_clock() -> Result<(), TestBusError> {
     if handle.runtime_flavor() != RuntimeFlavor::CurrentThread {
         return Err(TestBusError::NeedsCurrentThreadRuntime);
     }
-    // A paused clock does not move while nothing awaits; a running one moves within microseconds.
+    // A paused clock does not move while nothing awaits; a running one moves within microseconds. The
+    // clock is read after the real time is, so a thread that was descheduled still sees it move.
     let before = tokio::time::Instant::now();
     let spin = std::time::Instant::now();
-    while spin.elapsed() < Duration::from_micros(500) {
+    loop {
+        let waited = spin.elapsed();
         if tokio::time::Instant::now() != before {
             tokio::time::pause();
             return Ok(());
         }
+        if waited >= Duration::from_micros(500) {
+            return Ok(());
+        }
         std::hint::spin_loop();
     }
-    Ok(())
 }
 
 pub(crate) type Sinks = Vec<JoinHandle<()>>;
