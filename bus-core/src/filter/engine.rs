@@ -202,6 +202,17 @@ impl Engine {
     /// The node reached from `from` by the key `key` (split at dots), if the trie has it.
     #[inline]
     pub(crate) fn step(&self, from: u32, key: &str) -> Option<u32> {
+        let children = &self.nodes[from as usize].children;
+        if children.is_empty() {
+            return None;
+        }
+        // Trie segments never contain a dot, so a whole-key hit is a key without dots.
+        if let Some(&node) = children.get(key) {
+            return Some(node);
+        }
+        if !key.bytes().any(|b| b == b'.') {
+            return None;
+        }
         let mut node = from;
         for segment in key.split('.') {
             node = *self.nodes[node as usize].children.get(segment)?;

@@ -1,13 +1,16 @@
 //! The rules registered at one key path, indexed by value.
 //!
 //! Exact strings and numbers, `equals-ignore-case` operands and `true`/`false`/`null` are looked up by
-//! value (a hash map once there are more than a few), so a value costs the same however many policies name
-//! that key. The other operators (`prefix`, `numeric`, `anything-but`, ...) are checked one by one.
+//! value (a hash map once there are more than a few), `prefix`/`suffix` by slicing the value at each
+//! operand length, `numeric` ranges through sorted bounds ([`super::ranges`]); so a value costs about the
+//! same however many policies name that key. The rest (`wildcard`, `anything-but`, `exists`, `cidr`) is
+//! checked rule by rule.
 
 use super::ast::{AnythingBut, Literal, Rule};
 use super::cidr::Cidr;
 use super::hash::{eq_ignore_case, folded_hash, LookupMap};
-use super::number::{NumericRange, Quantum};
+use super::number::Quantum;
+use super::ranges::{AffixIndex, RangeIndex};
 use super::scratch::MatchState;
 use super::wildcard::Wildcard;
 
@@ -27,26 +30,20 @@ pub(crate) enum Val<'a> {
 /// An operator that is checked against each value (not indexed).
 #[derive(Debug, Clone)]
 pub(crate) enum Matcher {
-    Prefix(Box<str>),
-    Suffix(Box<str>),
     Wildcard(Wildcard),
     AnythingBut(AnythingBut),
-    Numeric(NumericRange),
     /// `exists: true`: any non-null value.
     ExistsTrue,
     Cidr(Cidr),
 }
 
 impl Matcher {
-    /// Whether `v` satisfies the operator. Operators are type-strict: string operators never match
-    /// numbers, `numeric` never matches strings.
+    /// Whether `v` satisfies the operator. Operators are type-strict: `wildcard` and `cidr` only match
+    /// strings.
     #[inline]
     pub(crate) fn matches(&self, v: Val<'_>) -> bool {
         match (self, v) {
-            (Matcher::Prefix(p), Val::Str(s)) => s.starts_with(&**p),
-            (Matcher::Suffix(p), Val::Str(s)) => s.ends_with(&**p),
             (Matcher::Wildcard(w), Val::Str(s)) => w.matches(s),
-            (Matcher::Numeric(r), Val::Num(q)) => r.contains(q),
             (Matcher::Cidr(c), Val::Str(s)) => c.contains(s),
             (Matcher::ExistsTrue, v) => v != Val::Null,
             (Matcher::AnythingBut(a), v) => anything_but_allows(a, v),
@@ -77,6 +74,9 @@ pub(crate) struct ValueIndex {
     literals: [Vec<u32>; 3],
     /// Case-folded hash → (operand, condition).
     ignore_case: LookupMap<u64, Vec<(Box<str>, u32)>>,
+    prefixes: AffixIndex,
+    suffixes: AffixIndex,
+    ranges: RangeIndex,
     scans: Vec<(u32, Matcher)>,
 }
 
@@ -100,11 +100,11 @@ impl ValueIndex {
             Rule::EqualsIgnoreCase(s) => {
                 self.ignore_case.entry_or_insert_with(folded_hash(s), Vec::new).push((s.as_str().into(), cond))
             }
-            Rule::Prefix(p) => self.scans.push((cond, Matcher::Prefix(p.as_str().into()))),
-            Rule::Suffix(p) => self.scans.push((cond, Matcher::Suffix(p.as_str().into()))),
+            Rule::Prefix(p) => self.prefixes.add(p, cond),
+            Rule::Suffix(p) => self.suffixes.add(p, cond),
             Rule::Wildcard(w) => self.scans.push((cond, Matcher::Wildcard(w.clone()))),
             Rule::AnythingBut(a) => self.scans.push((cond, Matcher::AnythingBut(a.clone()))),
-            Rule::Numeric(r) => self.scans.push((cond, Matcher::Numeric(*r))),
+            Rule::Numeric(r) => self.ranges.add(r, cond),
             Rule::Cidr(c) => self.scans.push((cond, Matcher::Cidr(*c))),
             Rule::Exists(true) => self.scans.push((cond, Matcher::ExistsTrue)),
             Rule::Exists(false) => {}
@@ -119,6 +119,12 @@ impl ValueIndex {
                 if let Some(conds) = self.exact.get(s) {
                     st.hit_all(conds);
                 }
+                if !self.prefixes.is_empty() {
+                    self.prefixes.for_each(s, false, |conds| st.hit_all(conds));
+                }
+                if !self.suffixes.is_empty() {
+                    self.suffixes.for_each(s, true, |conds| st.hit_all(conds));
+                }
                 if !self.ignore_case.is_empty() {
                     if let Some(entries) = self.ignore_case.get(&folded_hash(s)) {
                         for (operand, cond) in entries {
@@ -132,6 +138,9 @@ impl ValueIndex {
             Val::Num(q) => {
                 if let Some(conds) = self.numbers.get(&q) {
                     st.hit_all(conds);
+                }
+                if !self.ranges.is_empty() {
+                    self.ranges.for_each(q, |cond| st.hit(cond));
                 }
             }
             Val::Bool(true) => st.hit_all(&self.literals[0]),
@@ -149,18 +158,16 @@ impl ValueIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::filter::number::{quantize, Bound};
+    use crate::filter::number::quantize;
 
     #[test]
     fn operators_are_type_strict() {
-        assert!(Matcher::Prefix("12".into()).matches(Val::Str("123")));
-        assert!(!Matcher::Prefix("12".into()).matches(Val::Num(quantize(123.0))));
-        assert!(!Matcher::Suffix("3".into()).matches(Val::Num(quantize(123.0))));
-        let gt0 = Matcher::Numeric(NumericRange { lower: Some(Bound { value: 0, inclusive: false }), upper: None });
-        assert!(gt0.matches(Val::Num(1)));
-        assert!(!gt0.matches(Val::Str("5")));
-        assert!(!gt0.matches(Val::Bool(true)));
-        assert!(!gt0.matches(Val::Null));
+        let w = Matcher::Wildcard(Wildcard::parse("1*").unwrap());
+        assert!(w.matches(Val::Str("12")));
+        assert!(!w.matches(Val::Num(quantize(12.0))));
+        let c = Matcher::Cidr(Cidr::parse("10.0.0.0/8").unwrap());
+        assert!(c.matches(Val::Str("10.1.2.3")));
+        assert!(!c.matches(Val::Num(10)));
         assert!(Matcher::ExistsTrue.matches(Val::Str("")));
         assert!(!Matcher::ExistsTrue.matches(Val::Null));
     }

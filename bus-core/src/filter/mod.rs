@@ -57,6 +57,7 @@ mod json;
 mod number;
 mod operators;
 mod parse;
+mod ranges;
 mod scan;
 mod scratch;
 mod set;

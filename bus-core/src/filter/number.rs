@@ -105,7 +105,8 @@ pub(crate) struct NumericRange {
 }
 
 impl NumericRange {
-    /// Whether the quantised value `q` is inside the range.
+    /// Whether the quantised value `q` is inside the range (the definition the range index implements).
+    #[cfg(test)]
     pub(crate) fn contains(&self, q: Quantum) -> bool {
         let above = match self.lower {
             None => true,

@@ -3,18 +3,69 @@
 //! It validates strictly (RFC 8259: no trailing commas, no control characters in strings, no lone
 //! surrogates, JSON number syntax, nothing after the value) and reads only what the caller asks for:
 //! strings come back borrowed from the input, or unescaped into a reusable buffer when they contain escape
-//! sequences; unwanted values are skipped iteratively without recursion. Nesting deeper than [`MAX_DEPTH`]
+//! sequences; unwanted values are skipped iteratively without recursion. String runs and digit runs are
+//! scanned eight bytes at a time (SWAR on `u64` words, safe code). Nesting deeper than [`MAX_DEPTH`]
 //! is refused (Jackson's default limit), so a hostile body cannot exhaust the stack.
-
-use memchr::memchr2;
 
 /// Deepest nesting of arrays and objects accepted.
 pub(crate) const MAX_DEPTH: usize = 1000;
 
-/// Runs up to this long are scanned byte by byte before switching to `memchr`.
-const SHORT_RUN: usize = 24;
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Bytes that end a plain run inside a string: `"`, `\` and control characters.
+/// Eight bytes at `i` as a little-endian word, if there are eight left.
+#[inline]
+fn load8(b: &[u8], i: usize) -> Option<u64> {
+    b.get(i..i + 8).and_then(|s| <[u8; 8]>::try_from(s).ok()).map(u64::from_le_bytes)
+}
+
+const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+
+/// The high bit of each byte of the result is set exactly where the byte of `x` is zero.
+#[inline]
+fn zero_flags(x: u64) -> u64 {
+    !(((x & LOW7).wrapping_add(LOW7)) | x) & HIGHS
+}
+
+/// Flags (high bit per byte) where `x` has `"`, `\\` or a control character (< 0x20).
+#[inline]
+fn stop_flags(x: u64) -> u64 {
+    zero_flags(x ^ (ONES * u64::from(b'"'))) | zero_flags(x ^ (ONES * u64::from(b'\\'))) | zero_flags(x & (ONES * 0xE0))
+}
+
+/// Flags (high bit per byte) where `x` has a byte that is not an ASCII digit. (Bytes `0xFA`-`0xFF`, which
+/// could carry into the next byte, never occur in UTF-8.)
+#[inline]
+fn non_digit_flags(x: u64) -> u64 {
+    const NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    let high = (x & NIBBLES) ^ THREES;
+    let plus6 = (x.wrapping_add(ONES * 6) & NIBBLES) ^ THREES;
+    !zero_flags(high | plus6) & HIGHS
+}
+
+/// The index of the first flagged byte of a word loaded at `i`.
+#[inline]
+fn first_flag(i: usize, flags: u64) -> usize {
+    i + (flags.trailing_zeros() / 8) as usize
+}
+
+/// The end of the run of ASCII digits starting at `i`.
+#[inline]
+fn digits_end(b: &[u8], mut i: usize) -> usize {
+    while let Some(x) = load8(b, i) {
+        let flags = non_digit_flags(x);
+        if flags != 0 {
+            return first_flag(i, flags);
+        }
+        i += 8;
+    }
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    i
+}
+
 static STOP: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
@@ -129,208 +180,250 @@ impl<'a> Cursor<'a> {
 
     /// Skips a string whose opening quote is next.
     pub(crate) fn skip_string(&mut self) -> Result<(), Invalid> {
-        self.expect(b'"')?;
-        loop {
-            self.pos = self.plain_run()?;
-            match self.bytes.get(self.pos) {
-                Some(b'"') => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                Some(b'\\') => {
-                    self.pos += 1;
-                    self.escape()?;
-                }
-                _ => return Err(Invalid),
-            }
-        }
+        self.peek();
+        self.pos = skip_str(self.bytes, self.pos)?;
+        Ok(())
     }
 
     /// From `pos`, the end of the run of characters that need no unescaping (the index of the next `"` or
-    /// `\`); fails on a control character or a missing closing quote. Short runs (most keys and values)
-    /// are scanned byte by byte; longer ones with `memchr`.
+    /// `\\`).
     #[inline]
     fn plain_run(&self) -> Result<usize, Invalid> {
-        let rest = &self.bytes[self.pos..];
-        for (i, &b) in rest.iter().take(SHORT_RUN).enumerate() {
-            if STOP[usize::from(b)] {
-                return if b < 0x20 { Err(Invalid) } else { Ok(self.pos + i) };
-            }
-        }
-        if rest.len() <= SHORT_RUN {
-            return Err(Invalid);
-        }
-        let tail = &rest[SHORT_RUN..];
-        let len = memchr2(b'"', b'\\', tail).ok_or(Invalid)?;
-        if tail[..len].iter().any(|&b| b < 0x20) {
-            return Err(Invalid);
-        }
-        Ok(self.pos + SHORT_RUN + len)
+        plain_run(self.bytes, self.pos)
     }
 
     /// Decodes one escape sequence (after the backslash).
     fn escape(&mut self) -> Result<char, Invalid> {
-        let b = *self.bytes.get(self.pos).ok_or(Invalid)?;
-        self.pos += 1;
-        Ok(match b {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => {
-                let high = self.hex4()?;
-                match high {
-                    0xD800..=0xDBFF => {
-                        if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
-                            return Err(Invalid);
-                        }
-                        self.pos += 2;
-                        let low = self.hex4()?;
-                        if !(0xDC00..=0xDFFF).contains(&low) {
-                            return Err(Invalid);
-                        }
-                        let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
-                        char::from_u32(code).ok_or(Invalid)?
-                    }
-                    0xDC00..=0xDFFF => return Err(Invalid),
-                    _ => char::from_u32(high).ok_or(Invalid)?,
-                }
-            }
-            _ => return Err(Invalid),
-        })
-    }
-
-    fn hex4(&mut self) -> Result<u32, Invalid> {
-        let digits = self.bytes.get(self.pos..self.pos + 4).ok_or(Invalid)?;
-        let mut v = 0u32;
-        for &d in digits {
-            v = v * 16 + char::from(d).to_digit(16).ok_or(Invalid)?;
-        }
-        self.pos += 4;
-        Ok(v)
+        let (c, next) = escape(self.bytes, self.pos)?;
+        self.pos = next;
+        Ok(c)
     }
 
     /// Reads a number (JSON syntax) and returns its text.
     pub(crate) fn number(&mut self) -> Result<&'a str, Invalid> {
         self.peek();
         let start = self.pos;
-        let b = self.bytes;
-        let mut i = self.pos;
-        if b.get(i) == Some(&b'-') {
-            i += 1;
-        }
-        match b.get(i) {
-            Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => {
-                while matches!(b.get(i), Some(b'0'..=b'9')) {
-                    i += 1;
-                }
-            }
-            _ => return Err(Invalid),
-        }
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            let digits = i;
-            while matches!(b.get(i), Some(b'0'..=b'9')) {
-                i += 1;
-            }
-            if i == digits {
-                return Err(Invalid);
-            }
-        }
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            let digits = i;
-            while matches!(b.get(i), Some(b'0'..=b'9')) {
-                i += 1;
-            }
-            if i == digits {
-                return Err(Invalid);
-            }
-        }
-        self.pos = i;
-        Ok(&self.text[start..i])
+        self.pos = number_end(self.bytes, start)?;
+        Ok(&self.text[start..self.pos])
     }
 
     /// Reads `true`, `false` or `null` (the next byte is its first letter).
     pub(crate) fn literal(&mut self) -> Result<Option<bool>, Invalid> {
-        let rest = &self.bytes[self.pos..];
-        let (word, value): (&[u8], _) = match rest.first() {
-            Some(b't') => (b"true", Some(true)),
-            Some(b'f') => (b"false", Some(false)),
-            Some(b'n') => (b"null", None),
-            _ => return Err(Invalid),
-        };
-        if !rest.starts_with(word) {
-            return Err(Invalid);
-        }
-        self.pos += word.len();
+        let (value, next) = literal(self.bytes, self.pos)?;
+        self.pos = next;
         Ok(value)
     }
 
     /// Skips one value of any kind, validating it, without recursion. `depth` is the nesting already
     /// entered by the caller.
     pub(crate) fn skip_value(&mut self, stack: &mut Vec<u8>, depth: usize) -> Result<(), Invalid> {
-        stack.clear();
-        loop {
-            // A value is expected here.
-            match self.peek().ok_or(Invalid)? {
-                b'"' => self.skip_string()?,
-                b'-' | b'0'..=b'9' => {
-                    self.number()?;
-                }
-                b't' | b'f' | b'n' => {
-                    self.literal()?;
-                }
-                open @ (b'[' | b'{') => {
-                    self.pos += 1;
-                    if depth + stack.len() >= MAX_DEPTH {
+        self.pos = skip_value(self.bytes, self.pos, stack, depth)?;
+        Ok(())
+    }
+}
+
+// The scanning primitives are free functions over (bytes, index) so the index lives in a register.
+
+#[inline]
+fn ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(&c) = b.get(i) {
+        if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// The index of the next `"` or `\\` from `i`; fails on a control character or at the end of input.
+/// Eight bytes at a time while none of them needs attention, then byte by byte.
+#[inline]
+fn plain_run(b: &[u8], mut i: usize) -> Result<usize, Invalid> {
+    while let Some(x) = load8(b, i) {
+        let flags = stop_flags(x);
+        if flags != 0 {
+            i = first_flag(i, flags);
+            break;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if STOP[usize::from(c)] {
+            return if c < 0x20 { Err(Invalid) } else { Ok(i) };
+        }
+        i += 1;
+    }
+    Err(Invalid)
+}
+
+/// Skips a string starting at its opening quote `b[i]`; returns the index after the closing quote.
+#[inline]
+fn skip_str(b: &[u8], i: usize) -> Result<usize, Invalid> {
+    if b.get(i) != Some(&b'"') {
+        return Err(Invalid);
+    }
+    let mut i = i + 1;
+    loop {
+        i = plain_run(b, i)?;
+        if b[i] == b'"' {
+            return Ok(i + 1);
+        }
+        i = escape(b, i + 1)?.1;
+    }
+}
+
+/// Decodes the escape sequence after a backslash at `i - 1`; returns the character and the next index.
+fn escape(b: &[u8], i: usize) -> Result<(char, usize), Invalid> {
+    let c = *b.get(i).ok_or(Invalid)?;
+    let i = i + 1;
+    Ok(match c {
+        b'"' => ('"', i),
+        b'\\' => ('\\', i),
+        b'/' => ('/', i),
+        b'b' => ('\u{8}', i),
+        b'f' => ('\u{c}', i),
+        b'n' => ('\n', i),
+        b'r' => ('\r', i),
+        b't' => ('\t', i),
+        b'u' => {
+            let high = hex4(b, i)?;
+            match high {
+                0xD800..=0xDBFF => {
+                    if b.get(i + 4..i + 6) != Some(b"\\u") {
                         return Err(Invalid);
                     }
-                    stack.push(open);
-                    let close = if open == b'[' { b']' } else { b'}' };
-                    if self.peek() == Some(close) {
-                        self.pos += 1;
-                        stack.pop();
-                    } else {
-                        if open == b'{' {
-                            self.skip_string()?;
-                            self.expect(b':')?;
-                        }
-                        continue;
+                    let low = hex4(b, i + 6)?;
+                    if !(0xDC00..=0xDFFF).contains(&low) {
+                        return Err(Invalid);
                     }
+                    let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                    (char::from_u32(code).ok_or(Invalid)?, i + 10)
+                }
+                0xDC00..=0xDFFF => return Err(Invalid),
+                _ => (char::from_u32(high).ok_or(Invalid)?, i + 4),
+            }
+        }
+        _ => return Err(Invalid),
+    })
+}
+
+fn hex4(b: &[u8], i: usize) -> Result<u32, Invalid> {
+    let digits = b.get(i..i + 4).ok_or(Invalid)?;
+    let mut v = 0u32;
+    for &d in digits {
+        v = v * 16 + char::from(d).to_digit(16).ok_or(Invalid)?;
+    }
+    Ok(v)
+}
+
+/// The end of a JSON number starting at `i`.
+#[inline]
+fn number_end(b: &[u8], mut i: usize) -> Result<usize, Invalid> {
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i = digits_end(b, i + 1),
+        _ => return Err(Invalid),
+    }
+    if b.get(i) == Some(&b'.') {
+        let end = digits_end(b, i + 1);
+        if end == i + 1 {
+            return Err(Invalid);
+        }
+        i = end;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let end = digits_end(b, i);
+        if end == i {
+            return Err(Invalid);
+        }
+        i = end;
+    }
+    Ok(i)
+}
+
+/// `true`, `false` or `null` at `i`: the value and the next index.
+#[inline]
+fn literal(b: &[u8], i: usize) -> Result<(Option<bool>, usize), Invalid> {
+    let rest = b.get(i..).unwrap_or_default();
+    let (word, value): (&[u8], _) = match rest.first() {
+        Some(b't') => (b"true", Some(true)),
+        Some(b'f') => (b"false", Some(false)),
+        Some(b'n') => (b"null", None),
+        _ => return Err(Invalid),
+    };
+    if rest.starts_with(word) {
+        Ok((value, i + word.len()))
+    } else {
+        Err(Invalid)
+    }
+}
+
+/// Skips one value starting at `i` (whitespace allowed before it); returns the index after it.
+fn skip_value(b: &[u8], mut i: usize, stack: &mut Vec<u8>, depth: usize) -> Result<usize, Invalid> {
+    stack.clear();
+    loop {
+        // A value is expected here.
+        i = ws(b, i);
+        match *b.get(i).ok_or(Invalid)? {
+            b'"' => i = skip_str(b, i)?,
+            b'-' | b'0'..=b'9' => i = number_end(b, i)?,
+            b't' | b'f' | b'n' => i = literal(b, i)?.1,
+            open @ (b'[' | b'{') => {
+                if depth + stack.len() >= MAX_DEPTH {
+                    return Err(Invalid);
+                }
+                i = ws(b, i + 1);
+                let close = if open == b'[' { b']' } else { b'}' };
+                if b.get(i) == Some(&close) {
+                    i += 1;
+                } else {
+                    stack.push(open);
+                    if open == b'{' {
+                        i = skip_str(b, i)?;
+                        i = ws(b, i);
+                        if b.get(i) != Some(&b':') {
+                            return Err(Invalid);
+                        }
+                        i += 1;
+                    }
+                    continue;
+                }
+            }
+            _ => return Err(Invalid),
+        }
+        // After a value: close containers, or move to the next element.
+        loop {
+            let Some(&open) = stack.last() else { return Ok(i) };
+            i = ws(b, i);
+            match b.get(i) {
+                Some(b',') => {
+                    i += 1;
+                    if open == b'{' {
+                        i = skip_str(b, ws(b, i))?;
+                        i = ws(b, i);
+                        if b.get(i) != Some(&b':') {
+                            return Err(Invalid);
+                        }
+                        i += 1;
+                    }
+                    break;
+                }
+                Some(b']') if open == b'[' => {
+                    i += 1;
+                    stack.pop();
+                }
+                Some(b'}') if open == b'{' => {
+                    i += 1;
+                    stack.pop();
                 }
                 _ => return Err(Invalid),
-            }
-            // After a value: close containers or move to the next element.
-            loop {
-                let Some(&open) = stack.last() else { return Ok(()) };
-                match self.peek() {
-                    Some(b',') => {
-                        self.pos += 1;
-                        if open == b'{' {
-                            self.skip_string()?;
-                            self.expect(b':')?;
-                        }
-                        break;
-                    }
-                    Some(b']') if open == b'[' => {
-                        self.pos += 1;
-                        stack.pop();
-                    }
-                    Some(b'}') if open == b'{' => {
-                        self.pos += 1;
-                        stack.pop();
-                    }
-                    _ => return Err(Invalid),
-                }
             }
         }
     }
@@ -401,6 +494,38 @@ mod tests {
         assert_eq!(c.string(&mut buf).unwrap(), "plain");
         assert_eq!(c.string(&mut buf).unwrap(), "a\"b\\c/\né😀!");
         assert!(c.end().is_ok());
+    }
+
+    #[test]
+    fn word_tricks() {
+        let word = |s: &[u8]| load8(s, 0).unwrap();
+        // Every byte value in every position, against the obvious per-byte definitions.
+        for pos in 0..8 {
+            for c in 0u8..=255 {
+                let mut bytes = *b"01234567";
+                bytes[pos] = c;
+                let x = word(&bytes);
+                let digit_end = if c.is_ascii_digit() { 8 } else { pos };
+                if c < 0xFA {
+                    assert_eq!(if non_digit_flags(x) == 0 { 8 } else { first_flag(0, non_digit_flags(x)) }, digit_end);
+                }
+                let mut text = *b"abcdefgh";
+                text[pos] = c;
+                let stop = c == b'"' || c == b'\\' || c < 0x20;
+                let flags = stop_flags(word(&text));
+                assert_eq!(flags != 0, stop, "byte {c:#x} at {pos}");
+                if stop {
+                    assert_eq!(first_flag(0, flags), pos);
+                }
+            }
+        }
+        assert_eq!(stop_flags(word("é☕abc".as_bytes())), 0);
+        let long = format!("\"{}\" ", "x".repeat(100));
+        assert!(Cursor::new(&long).skip_string().is_ok());
+        let control = format!("\"{}\u{1}\"", "x".repeat(100));
+        assert!(Cursor::new(&control).skip_string().is_err());
+        assert_eq!(Cursor::new("-122.440931947504311,").number().unwrap(), "-122.440931947504311");
+        assert_eq!(Cursor::new("12345678901234567890e+12345678]").number().unwrap(), "12345678901234567890e+12345678");
     }
 
     #[test]
