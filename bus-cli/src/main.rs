@@ -1,10 +1,20 @@
-//! The `bus` command: filter-policy tools today; archive, topology, queue, DLQ and server commands as the
-//! issues add them (one module per group under `commands/`).
+//! The `bus` command: filter-policy tools, the local server, and bus administration (one module per group
+//! under `commands/`).
 //!
 //! ```text
 //! bus filter test --policy '{"event-type": ["USER_CREATED"]}' --attributes '{"event-type": "USER_CREATED"}'
 //! bus filter conformance vectors.jsonl invalid.jsonl
+//! bus archive query --db archive.sqlite3 --type USER_COMMENT --since 1h
+//! bus archive replay --db archive.sqlite3 --type USER_CREATED --topic events --rate 50 --dry-run
+//! bus topology plan seed.toml            # then: bus topology apply seed.toml
+//! bus queue tail email
+//! bus dlq redrive billing-dlq
 //! ```
+//!
+//! `--backend aws` (the default of `topology`, `queue`, `dlq` and `archive replay`) reads SNS/SQS settings
+//! from the environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL`); it needs the cargo feature `aws`,
+//! on by default (`--no-default-features` builds without the AWS SDK). `--backend memory` is a fresh
+//! in-process bus, for validating and rehearsing.
 
 mod commands;
 mod error;
@@ -32,6 +42,18 @@ enum Command {
     Filter(commands::filter::FilterCommand),
     /// Runs an SNS/SQS-compatible local server (AWS wire protocols) on the in-memory engine.
     Serve(commands::serve::ServeArgs),
+    /// The event archive: query the activity feed, replay events to a topic.
+    #[command(subcommand)]
+    Archive(commands::archive::ArchiveCommand),
+    /// Declarative topology (TOML or JSON): show the diff, apply it.
+    #[command(subcommand)]
+    Topology(commands::topology::TopologyCommand),
+    /// Queues: look at messages without deleting them.
+    #[command(subcommand)]
+    Queue(commands::queue::QueueCommand),
+    /// Dead-letter queues: move messages back to their source queue.
+    #[command(subcommand)]
+    Dlq(commands::dlq::DlqCommand),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +65,10 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Filter(c) => commands::filter::run(c, &mut console),
         Command::Serve(a) => commands::serve::run(a, &mut console),
+        Command::Archive(c) => commands::archive::run(c, &mut console),
+        Command::Topology(c) => commands::topology::run(c, &mut console),
+        Command::Queue(c) => commands::queue::run(c, &mut console),
+        Command::Dlq(c) => commands::dlq::run(c, &mut console),
     };
     let code = match result {
         Ok(code) => code,

@@ -3,8 +3,13 @@
 //! Each group exposes a clap `Subcommand` enum and a `run` function that writes to a [`Console`] and returns
 //! the exit status, or a [`CliError`](crate::error::CliError) that `main` reports.
 
+pub mod archive;
+pub mod backend;
+pub mod dlq;
 pub mod filter;
+pub mod queue;
 pub mod serve;
+pub mod topology;
 
 use std::io::Write;
 
