@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bus_core::worker::{QueueConfig, Router, TaskEvent, WorkerPool};
-use bus_core::{Backend, ReceiveOptions, Subscription, Topology};
+use bus_core::{Backend, Publisher, ReceiveOptions, Subscription, Topology};
 use bus_memory::MemoryBackend;
 use tokio::runtime::RuntimeFlavor;
 use tokio::task::JoinHandle;
@@ -22,13 +22,37 @@ use crate::faults::{faulty_router, FaultPlan, FaultSchedule, FaultyBackend};
 #[derive(Debug, Default)]
 pub struct TestBusBuilder {
     topology: Option<Topology>,
-    handlers: Vec<(HandlerQueue, Router)>,
+    handlers: Vec<(HandlerQueue, HandlerRouter)>,
     failure_topic: Option<String>,
     faults: Option<FaultPlan>,
     max_concurrency: Option<usize>,
     consume_unhandled: Option<bool>,
     idle_timeout: Option<Duration>,
     idle_poll: Option<Duration>,
+}
+
+/// A router, or a function that makes one from the bus's (recorded) publisher.
+enum HandlerRouter {
+    Ready(Router),
+    Using(Box<dyn FnOnce(Arc<dyn Publisher>) -> Router + Send>),
+}
+
+impl HandlerRouter {
+    fn resolve(self, publisher: &Arc<dyn Publisher>) -> Router {
+        match self {
+            HandlerRouter::Ready(router) => router,
+            HandlerRouter::Using(make) => make(publisher.clone()),
+        }
+    }
+}
+
+impl std::fmt::Debug for HandlerRouter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HandlerRouter::Ready(router) => router.fmt(f),
+            HandlerRouter::Using(_) => f.write_str("<router made from the publisher>"),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -56,13 +80,56 @@ impl TestBusBuilder {
     /// Runs `router` on `queue`, configured from the queue's spec ([`QueueConfig::from_spec`]: its
     /// visibility timeout and `maxReceiveCount`).
     pub fn handler(mut self, queue: impl Into<String>, router: Router) -> Self {
-        self.handlers.push((HandlerQueue::Name(queue.into()), router));
+        self.handlers.push((HandlerQueue::Name(queue.into()), HandlerRouter::Ready(router)));
+        self
+    }
+
+    /// Runs on `queue` the router that `make` builds from the bus's publisher (recorded, and faulty
+    /// when a fault plan is set), for handlers that publish events of their own.
+    ///
+    /// ```
+    /// use bus_core::backend::{QueueSpec, Topology};
+    /// use bus_core::worker::{Outcome, Router, Task};
+    /// use bus_core::PublisherExt;
+    /// use bus_testkit::TestBus;
+    /// use serde_json::json;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), bus_testkit::TestBusError> {
+    /// let topology = Topology::new().topic("events").queue(QueueSpec::new("email")).queue(QueueSpec::new("audit"))
+    ///     .subscribe_with_policy("events", "email", json!({"event-type": ["USER_CREATED"]}))
+    ///     .subscribe_with_policy("events", "audit", json!({"event-type": ["EMAIL_SENT"]}));
+    /// let bus = TestBus::builder()
+    ///     .topology(topology)
+    ///     .handler_with_publisher("email", |publisher| {
+    ///         Router::new().on("USER_CREATED", move |task: Task| {
+    ///             let publisher = publisher.clone();
+    ///             async move {
+    ///                 publisher.publish_data("events", "EMAIL_SENT", task.data().clone()).await?;
+    ///                 Ok(Outcome::Complete)
+    ///             }
+    ///         })
+    ///     })
+    ///     .build()
+    ///     .await?;
+    /// bus.publish("events", "USER_CREATED", json!({"id": 7})).await?;
+    /// bus.wait_until_idle().await?;
+    /// bus.assert_delivered("audit", bus_testkit::EventMatch::of_type("EMAIL_SENT").with_data(json!({"id": 7})));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn handler_with_publisher(
+        mut self,
+        queue: impl Into<String>,
+        make: impl FnOnce(Arc<dyn Publisher>) -> Router + Send + 'static,
+    ) -> Self {
+        self.handlers.push((HandlerQueue::Name(queue.into()), HandlerRouter::Using(Box::new(make))));
         self
     }
 
     /// Runs `router` with an explicit queue configuration (concurrency, backoff, heartbeat, ...).
     pub fn handler_with_config(mut self, config: QueueConfig, router: Router) -> Self {
-        self.handlers.push((HandlerQueue::Config(Box::new(config)), router));
+        self.handlers.push((HandlerQueue::Config(Box::new(config)), HandlerRouter::Ready(router)));
         self
     }
 
@@ -118,7 +185,7 @@ impl TestBusBuilder {
             name: name.to_owned(),
             declared: names.join(", "),
         };
-        let mut handlers: BTreeMap<String, (QueueConfig, Router)> = BTreeMap::new();
+        let mut handlers: BTreeMap<String, (QueueConfig, HandlerRouter)> = BTreeMap::new();
         for (queue, router) in self.handlers {
             let name = queue.name().to_owned();
             let Some(spec) = routes.topology.queue_spec(&name) else {
@@ -151,6 +218,8 @@ impl TestBusBuilder {
         };
         let backend: Arc<dyn Backend> = Arc::new(RecordingBackend { inner, recorder: recorder.clone() });
 
+        let handled: Vec<String> = handlers.keys().cloned().collect();
+        let handlers: Vec<(QueueConfig, HandlerRouter)> = handlers.into_values().collect();
         let pool = if handlers.is_empty() {
             None
         } else {
@@ -163,23 +232,25 @@ impl TestBusBuilder {
             if let Some(topic) = &self.failure_topic {
                 pool = pool.failure_topic(topic.clone());
             }
-            for (config, router) in handlers.values() {
+            let publisher = backend.publisher();
+            for (config, router) in handlers {
+                let router = router.resolve(&publisher);
                 let router = match &schedule {
-                    Some(s) => faulty_router(router, s.clone()),
-                    None => router.clone(),
+                    Some(s) => faulty_router(&router, s.clone()),
+                    None => router,
                 };
-                pool = pool.queue(config.clone(), router);
+                pool = pool.queue(config, router);
             }
             let pool = pool.build().await?;
             pool.start();
             Some(pool)
         };
 
-        let mut consumed: Vec<String> = handlers.keys().cloned().collect();
+        let mut consumed: Vec<String> = handled.clone();
         let mut sinks = Vec::new();
         if self.consume_unhandled.unwrap_or(true) {
             for q in &routes.topology.queues {
-                if handlers.contains_key(&q.name) {
+                if handled.contains(&q.name) {
                     continue;
                 }
                 let inner = Arc::new(memory.memory_subscription(&q.name)?);
