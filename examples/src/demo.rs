@@ -108,6 +108,9 @@ pub async fn run_demo(backend: Arc<dyn Backend>, options: &DemoOptions) -> Resul
         }
     };
 
+    // A kept archive file may hold earlier runs: this run adds to what is there.
+    let archived_before = archive.len().await?;
+
     // Workers: email, billing, archive.
     let (ledger, effects) = (Ledger::new(), Effects::new());
     let config = |queue: &str| -> Result<QueueConfig, DemoError> {
@@ -221,7 +224,7 @@ pub async fn run_demo(backend: Arc<dyn Backend>, options: &DemoOptions) -> Resul
         effects: effects.all(),
         feed,
         archive_path: archive.path().filter(|_| options.archive_path.is_some()).map(|p| p.to_path_buf()),
-        archived: archive.len().await?,
+        archived: archive.len().await?.saturating_sub(archived_before),
     })
 }
 

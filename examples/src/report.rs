@@ -118,7 +118,7 @@ pub struct DemoReport {
     pub feed: Vec<FeedItem>,
     /// The archive file, when it is kept.
     pub archive_path: Option<PathBuf>,
-    /// Events the archive holds.
+    /// Events this run added to the archive.
     pub archived: u64,
 }
 
@@ -242,7 +242,7 @@ impl fmt::Display for DemoReport {
             Some(p) => format!("kept at {}", p.display()),
             None => "in a temporary directory".to_owned(),
         };
-        writeln!(f, "\narchive: {} events stored once each ({place})", self.archived)?;
+        writeln!(f, "\narchive: {} events of this run stored once each ({place})", self.archived)?;
         let verdict = if self.is_ok() {
             "every event reached exactly the queues its type routes to, and the archive holds each once"
         } else if !self.settled {
