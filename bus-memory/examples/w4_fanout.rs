@@ -1,10 +1,13 @@
 //! W4 in-memory fan-out: one topic to 1, 4 and 16 queues; no filter and 50% filtered out; 40 B and 1 KiB
 //! messages. Publishers publish in batches of 10; one worker per queue receives in batches of 10 and
-//! deletes in batches. Reports deliveries/s and publish-to-handler latency p50/p99, each with its ratio to
-//! the same-run baseline: a raw tokio mpsc fan-out of the same messages (the ceiling).
+//! deletes in batches. Reports deliveries/s (publishers as fast as the workers keep up, at most 2,000
+//! messages ahead per queue) and publish-to-handler latency p50/p99 at a paced load that both sides
+//! sustain (`--pace` messages/s), each with its ratio to the same-run baseline: a raw tokio mpsc fan-out
+//! of the same messages (the ceiling). Each figure is the median of `--repeat` runs, baseline and memory
+//! alternating, because the machine is shared and noisy.
 //!
 //! Run with: `cargo run --release -p bus-memory --example w4_fanout -- [--messages 1000000]
-//! [--queues 1,4,16] [--sizes 40,1024] [--filters none,half] [--raw false]`
+//! [--queues 1,4,16] [--sizes 40,1024] [--filters none,half] [--raw false] [--repeat 3] [--pace 20000]`
 #![allow(clippy::print_stdout)]
 
 #[path = "support/mod.rs"]
@@ -21,7 +24,7 @@ use bus_memory::MemoryBackend;
 use support::{figure, list, percentile_us, rate};
 
 const PUBLISHERS: u64 = 2;
-const WINDOW: u64 = 20_000;
+const WINDOW: u64 = 2_000;
 
 #[derive(Clone, Copy)]
 struct Case {
@@ -30,6 +33,16 @@ struct Case {
     size: usize,
     raw: bool,
     messages: u64,
+    /// Publish at this many messages/s (all publishers together); `None` = as fast as possible.
+    pace: Option<u64>,
+}
+
+/// Waits until message `i` is due under the case's pace.
+async fn pace(case: &Case, start: Instant, i: u64) {
+    if let Some(rate) = case.pace {
+        let due = start + Duration::from_nanos(i * 1_000_000_000 / rate);
+        tokio::time::sleep_until(due.into()).await;
+    }
 }
 
 struct Outcome {
@@ -127,6 +140,7 @@ async fn run_memory(case: Case) -> Outcome {
                 while (i as f64 * fanout) as u64 > delivered.load(Ordering::Relaxed) + WINDOW * case.queues as u64 {
                     tokio::task::yield_now().await;
                 }
+                pace(&case, start, i).await;
                 let t = (Instant::now() - start).as_nanos() as u64;
                 let end = (i + 10).min(case.messages);
                 let entries =
@@ -181,6 +195,7 @@ async fn run_baseline(case: Case) -> Outcome {
         publishers.push(tokio::spawn(async move {
             let mut i = p * 10;
             while i < case.messages {
+                pace(&case, start, i).await;
                 let t = (Instant::now() - start).as_nanos() as u64;
                 for j in i..(i + 10).min(case.messages) {
                     let m = Arc::new(message(j, t, case.size));
@@ -209,41 +224,48 @@ async fn run_baseline(case: Case) -> Outcome {
     Outcome { deliveries: latencies.len() as u64, elapsed: last - start, latencies }
 }
 
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 fn main() {
     let messages: u64 = support::arg("messages", 1_000_000);
     let raw: bool = support::arg("raw", false);
+    let repeat: usize = support::arg("repeat", 3);
+    let paced: u64 = support::arg("pace", 20_000);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     println!(
         "W4 in-memory fan-out: {messages} messages per case, {PUBLISHERS} publishers (batches of 10), one worker per queue \
-         (receive 10, delete in batches), {} delivery; baseline = raw tokio mpsc fan-out of the same messages",
+         (receive 10, delete in batches), {} delivery; latency at {paced} messages/s; medians of {repeat} runs; \
+         baseline = raw tokio mpsc fan-out of the same messages",
         if raw { "raw" } else { "enveloped (SNS notification JSON)" }
     );
     for queues in list("queues", &[1usize, 4, 16]) {
         for filter in list("filters", &["none".to_string(), "half".to_string()]) {
             for size in list("sizes", &[40usize, 1024]) {
-                let case = Case { queues, half: filter == "half", size, raw, messages };
-                let base = rt.block_on(run_baseline(case));
-                let mut mem = rt.block_on(run_memory(case));
-                assert_eq!(mem.deliveries, expected_deliveries(&case), "every matching delivery arrived");
-                let mut base_lat = base.latencies;
+                let case = Case { queues, half: filter == "half", size, raw, messages, pace: None };
+                let (mut mem_rate, mut base_rate) = (Vec::new(), Vec::new());
+                let (mut lat, mut base_lat) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+                for _ in 0..repeat {
+                    let base = rt.block_on(run_baseline(case));
+                    let mem = rt.block_on(run_memory(case));
+                    assert_eq!(mem.deliveries, expected_deliveries(&case), "every matching delivery arrived");
+                    base_rate.push(rate(base.deliveries, base.elapsed));
+                    mem_rate.push(rate(mem.deliveries, mem.elapsed));
+                    let slow = Case { messages: (paced * 2).min(messages), pace: Some(paced), ..case };
+                    let mut b = rt.block_on(run_baseline(slow)).latencies;
+                    let mut m = rt.block_on(run_memory(slow)).latencies;
+                    for (k, p) in [50.0, 99.0].into_iter().enumerate() {
+                        base_lat[k].push(percentile_us(&mut b, p));
+                        lat[k].push(percentile_us(&mut m, p));
+                    }
+                }
                 let name = format!("queues={queues} filter={filter} size={size}B");
-                figure(
-                    "W4",
-                    &name,
-                    "deliveries/s",
-                    rate(mem.deliveries, mem.elapsed),
-                    rate(base.deliveries, base.elapsed),
-                    "/s",
-                );
-                for p in [50.0, 99.0] {
-                    figure(
-                        "W4",
-                        &name,
-                        &format!("latency p{p:.0}"),
-                        percentile_us(&mut mem.latencies, p),
-                        percentile_us(&mut base_lat, p),
-                        "us",
-                    );
+                figure("W4", &name, "deliveries/s", median(mem_rate), median(base_rate), "/s");
+                for (k, p) in [50, 99].into_iter().enumerate() {
+                    let metric = format!("latency p{p} @{}k/s", paced / 1000);
+                    figure("W4", &name, &metric, median(lat[k].clone()), median(base_lat[k].clone()), "us");
                 }
             }
         }

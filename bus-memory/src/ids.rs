@@ -38,17 +38,18 @@ pub(crate) fn uuid_bits(seed: u64, counter: u64) -> [u64; 2] {
 /// Formats UUID bits as `xxxxxxxx-xxxx-4xxx-Nxxx-xxxxxxxxxxxx` (lowercase hex).
 pub(crate) fn uuid_string(bits: [u64; 2]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let v = (u128::from(bits[0]) << 64) | u128::from(bits[1]);
+    // Hex digits of the 128 bits, most significant first, skipping the four dash positions.
+    const POS: [u8; 32] = [
+        0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33,
+        34, 35,
+    ];
     let mut out = [b'-'; 36];
-    let mut pos = 0;
-    for i in 0..32 {
-        if matches!(i, 8 | 12 | 16 | 20) {
-            pos += 1;
+    for (half, word) in bits.into_iter().enumerate() {
+        for i in 0..16 {
+            out[usize::from(POS[half * 16 + i])] = HEX[((word >> (60 - 4 * i)) & 0xF) as usize];
         }
-        out[pos] = HEX[((v >> (124 - 4 * i)) & 0xF) as usize];
-        pos += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    std::str::from_utf8(&out).map(str::to_owned).unwrap_or_default()
 }
 
 /// `arn:aws:sns:{region}:{account}:{topic}`.

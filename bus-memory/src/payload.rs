@@ -14,21 +14,36 @@ use crate::receipt::Receipt;
 /// One published (or sent) message: the body and attributes, and the SNS envelope when some
 /// subscription receives it enveloped. Shared through an `Arc` by every queue copy.
 ///
-/// The event is not kept decoded: a decoded JSON value costs several times the bytes of its text, so it is
-/// decoded when a receive builds the [`Delivery`] (which owns its own copy either way).
+/// The event: a decoded JSON value costs several times the bytes of its text, so a payload that goes to
+/// one queue keeps only the text and each receive decodes it; a payload shared by several queues is
+/// decoded once at publish and each receive clones the decoded event (cheaper than decoding again).
 #[derive(Debug)]
 pub(crate) struct Payload {
     /// The message as published: body, attributes, group id (the deduplication id is not kept).
     pub message: Message,
     /// The envelope, for enveloped subscriptions (and for sent bodies that are envelopes).
     pub envelope: Option<Box<Envelope>>,
+    /// The event decoded at publish, when `decoded`.
+    event: Option<Box<Event>>,
+    decoded: bool,
 }
 
 impl Payload {
-    /// A payload for a published message; `envelope` is rendered by the caller when needed.
-    pub(crate) fn published(mut message: Message, envelope: Option<Envelope>) -> Payload {
+    /// A payload for a published message; `envelope` is rendered by the caller when needed; `shared`
+    /// says whether several queues will receive it (the event is then decoded once, now).
+    pub(crate) fn published(mut message: Message, envelope: Option<Envelope>, shared: bool) -> Payload {
         message.deduplication_id = None;
-        Payload { message, envelope: envelope.map(Box::new) }
+        let event = if shared { Event::from_body(&message.body).ok().map(Box::new) } else { None };
+        Payload { message, envelope: envelope.map(Box::new), event, decoded: shared }
+    }
+
+    /// The event of the body, when it is one.
+    fn event(&self) -> Option<Event> {
+        if self.decoded {
+            self.event.as_deref().cloned()
+        } else {
+            Event::from_body(&self.message.body).ok()
+        }
     }
 
     /// A payload for a message sent straight to a queue: the body is kept verbatim; when it is an SNS
@@ -39,9 +54,10 @@ impl Payload {
             Some((notification, inner)) => {
                 let raw = std::mem::take(&mut message.body);
                 let unwrapped = Message { group_id: message.group_id.take(), ..inner };
-                (Payload { message: unwrapped, envelope: Some(Box::new(Envelope::verbatim(raw, notification))) }, true)
+                let envelope = Some(Box::new(Envelope::verbatim(raw, notification)));
+                (Payload { message: unwrapped, envelope, event: None, decoded: false }, true)
             }
-            None => (Payload::published(message, None), false),
+            None => (Payload::published(message, None, false), false),
         }
     }
 
@@ -60,6 +76,8 @@ impl Payload {
             + attrs
             + m.group_id.as_ref().map_or(0, String::capacity)
             + self.envelope.as_ref().map_or(0, |e| std::mem::size_of::<Envelope>() + e.heap_bytes())
+            // A decoded event: its box, the type, and a B-tree node per object plus the text's bytes.
+            + self.event.as_ref().map_or(0, |e| 64 + e.event_type.len() + 640 + m.body.len())
     }
 }
 
@@ -101,7 +119,7 @@ impl Taken {
                 deduplication_id: None,
             },
             notification,
-            event: Event::from_body(&p.message.body).ok(),
+            event: p.event(),
             group_id: p.message.group_id.clone(),
             sequence_number: self.sequence.map(|s| format!("{s:020}")),
         }

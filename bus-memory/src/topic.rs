@@ -165,7 +165,7 @@ impl Topic {
                     unsubscribe_urls: cfg.unsubscribe_urls.clone(),
                 })
             });
-            let payload = Arc::new(Payload::published(message, envelope));
+            let payload = Arc::new(Payload::published(message, envelope, matched.len() > 1));
             for &i in matched.iter() {
                 let sub = &cfg.subs[i];
                 sub.queue.deliver(Incoming {
