@@ -307,15 +307,14 @@ fn line(kind: &'static str, name: String, desired: Attributes, actual: Option<At
         return Line { sign: Sign::Create, kind, name, drift };
     };
     let find = |list: &Attributes, k: &str| list.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
-    let mut keys: Vec<&'static str> = desired.iter().chain(actual.iter()).map(|(k, _)| *k).collect();
-    keys.dedup();
-    let mut drift = Vec::new();
-    for k in keys {
-        let (a, d) = (find(&actual, k), find(&desired, k));
-        if a != d && !drift.iter().any(|(n, _, _): &(String, _, _)| n == k) {
-            drift.push((k.to_owned(), a, d));
-        }
-    }
+    // Declared attributes first, then any the resource has that the declaration does not.
+    let extra = actual.iter().filter(|(k, _)| find(&desired, k).is_none());
+    let keys: Vec<&'static str> = desired.iter().chain(extra).map(|(k, _)| *k).collect();
+    let drift: Vec<(String, Option<String>, Option<String>)> = keys
+        .into_iter()
+        .map(|k| (k.to_owned(), find(&actual, k), find(&desired, k)))
+        .filter(|(_, a, d)| a != d)
+        .collect();
     let fifo_changes = drift.iter().any(|(k, _, _)| k == "FifoTopic" || k == "FifoQueue");
     let sign = match (drift.is_empty(), fifo_changes) {
         (true, _) => Sign::InSync,
