@@ -35,8 +35,8 @@ pub(crate) struct Cond {
     pub(crate) node: u32,
     /// Has an `exists: false` rule: also satisfied when the path has no leaf value.
     pub(crate) absent_ok: bool,
-    /// Branches using this condition.
-    pub(crate) branches: Vec<u32>,
+    /// Branches using this condition, each with its number of required conditions.
+    pub(crate) branches: Vec<(u32, u8)>,
     /// (consistency branch, slot of this condition in it).
     pub(crate) slots: Vec<(u32, u8)>,
 }
@@ -46,8 +46,6 @@ pub(crate) struct Cond {
 pub(crate) struct Branch {
     pub(crate) policy: u32,
     pub(crate) conds: Vec<u32>,
-    /// Number of conditions without `exists: false` (which only a leaf value can satisfy).
-    pub(crate) required: u8,
     pub(crate) consistency: Option<u32>,
 }
 
@@ -130,8 +128,9 @@ impl Engine {
         for branch in &policy.branches {
             let b = self.branches.len() as u32;
             let conds: Vec<u32> = branch.iter().map(|&i| base + i as u32).collect();
+            let required = conds.iter().filter(|&&c| !self.conds[c as usize].absent_ok).count() as u8;
             for &c in &conds {
-                self.conds[c as usize].branches.push(b);
+                self.conds[c as usize].branches.push((b, required));
             }
             let shared = self.shared_paths(&conds);
             let consistency = if shared.is_empty() {
@@ -147,11 +146,10 @@ impl Engine {
                 }
                 Some(cb)
             };
-            let required = conds.iter().filter(|&&c| !self.conds[c as usize].absent_ok).count() as u8;
             if required == 0 {
                 self.absence_branches.push(b);
             }
-            self.branches.push(Branch { policy: p, conds, required, consistency });
+            self.branches.push(Branch { policy: p, conds, consistency });
         }
         p
     }

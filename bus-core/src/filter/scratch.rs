@@ -124,26 +124,36 @@ impl<'e, 's> MatchState<'e, 's> {
     }
 
     /// Records that a leaf value satisfies `cond`.
+    #[inline]
     pub(crate) fn hit(&mut self, cond: u32) {
-        let engine = self.engine;
-        let info = &engine.conds[cond as usize];
-        if !self.matched(cond) {
-            self.s.cond[cond as usize] = self.epoch;
+        let info = &self.engine.conds[cond as usize];
+        let epoch = self.epoch;
+        let stamp = &mut self.s.cond[cond as usize];
+        if *stamp != epoch {
+            *stamp = epoch;
             if !info.absent_ok {
                 // Count the branch's required conditions; it becomes a candidate when all have matched.
-                for &b in &info.branches {
+                for &(b, required) in &info.branches {
                     let entry = &mut self.s.branch[b as usize];
-                    if entry.0 != self.epoch {
-                        *entry = (self.epoch, 0);
+                    if entry.0 != epoch {
+                        *entry = (epoch, 0);
                     }
                     entry.1 += 1;
-                    if entry.1 == engine.branches[b as usize].required {
+                    if entry.1 == required {
                         self.s.candidates.push(b);
                     }
                 }
             }
         }
-        for &(cb, slot) in &info.slots {
+        if !info.slots.is_empty() {
+            self.join_slots(cond);
+        }
+    }
+
+    /// Joins `cond` into the families of its consistency branches.
+    #[cold]
+    fn join_slots(&mut self, cond: u32) {
+        for &(cb, slot) in &self.engine.conds[cond as usize].slots {
             let f = self.family(cb);
             let slot = usize::from(slot);
             self.set_family(cb, f | ((f & ZERO_BIT[slot]) << (1u32 << slot)));
