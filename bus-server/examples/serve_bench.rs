@@ -8,7 +8,7 @@
 //! scripts/moto.sh target/release/examples/serve_bench
 //! ```
 //! `bus serve` is the `bus` binary next to this example (`target/release/bus`), started on a free
-//! port; without it the server runs in this process. moto is the server at `MOTO_ENDPOINT` (or
+//! port (or the server at `BUS_SERVE_ENDPOINT`); without it the server runs in this process. moto is the server at `MOTO_ENDPOINT` (or
 //! `BUS_AWS_TEST_ENDPOINT`, which `scripts/moto.sh` sets); without one only `bus serve` is measured.
 //! moto's part is bounded: a few hundred messages, and at most `MOTO_MAX_SECS` (60) seconds a figure.
 //! Env: `BENCH_MESSAGES` (messages per `bus serve` figure, default 20,000), `BENCH_WORKERS` (4),
@@ -91,9 +91,11 @@ async fn preload(c: &Clients, f: &Fanout, depth: usize, cap: Duration) -> Result
     Ok(done)
 }
 
-/// Publishes `messages` (one `Publish` each) from `workers` tasks; each worker, after publishing 10,
-/// receives up to 10 from each queue and deletes them in one batch. Returns messages/s: the published
-/// messages whose two copies were received and deleted, per second. Stops early at `cap`.
+/// Publishes `messages` (one `Publish` each) from `workers` tasks while 2 consumer tasks per queue
+/// receive up to 10 (long poll of 1 s) and delete each batch in one call. Returns messages/s: messages
+/// published whose copy was received and deleted in both queues (with preloaded queues, the deletes
+/// keep the depth level), per second, the messages counted, and the seconds. Publishing stops at `cap`;
+/// consumers get 5 more seconds to drain.
 async fn run(
     c: &Clients,
     f: &Fanout,
@@ -102,30 +104,38 @@ async fn run(
     cap: Duration,
 ) -> Result<(f64, usize, f64), Error> {
     let published = Arc::new(AtomicUsize::new(0));
-    let deleted = Arc::new(AtomicUsize::new(0));
+    let claimed = Arc::new(AtomicUsize::new(0));
     let t0 = Instant::now();
-    let mut tasks = Vec::new();
+    let mut publishers = Vec::new();
     for w in 0..workers {
-        let (c, published, deleted) = (c.clone(), published.clone(), deleted.clone());
-        let (topic, queues) = (f.topic.clone(), f.queues.clone());
-        tasks.push(tokio::spawn(async move {
+        let (c, published, claimed, topic) = (c.clone(), published.clone(), claimed.clone(), f.topic.clone());
+        publishers.push(tokio::spawn(async move {
             let body = format!(r#"{{"type":"BENCH","data":{{"worker":{w},"pad":"{}"}}}}"#, "p".repeat(120));
-            loop {
-                if t0.elapsed() >= cap {
-                    break;
-                }
-                let start = published.fetch_add(10, Ordering::Relaxed);
-                if start >= messages {
-                    break;
-                }
-                for _ in 0..10 {
-                    c.sns.publish().topic_arn(&topic).message(&body).send().await?;
-                }
-                for q in &queues {
+            while t0.elapsed() < cap && claimed.fetch_add(1, Ordering::Relaxed) < messages {
+                c.sns.publish().topic_arn(&topic).message(&body).send().await?;
+                published.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok::<(), Error>(())
+        }));
+    }
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut consumers = Vec::new();
+    let deleted: [Arc<AtomicUsize>; 2] = [Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0))];
+    for (qi, q) in f.queues.iter().enumerate() {
+        for _ in 0..2 {
+            let (c, q, deleted, published, done) =
+                (c.clone(), q.clone(), deleted[qi].clone(), published.clone(), done.clone());
+            consumers.push(tokio::spawn(async move {
+                let drain = cap + Duration::from_secs(5);
+                while t0.elapsed() < drain && !done.load(Ordering::Relaxed) {
+                    let target = if published.load(Ordering::Relaxed) >= messages { messages } else { usize::MAX };
+                    if deleted.load(Ordering::Relaxed) >= target {
+                        break;
+                    }
                     let got = c
                         .sqs
                         .receive_message()
-                        .queue_url(q)
+                        .queue_url(&q)
                         .max_number_of_messages(10)
                         .wait_time_seconds(1)
                         .send()
@@ -134,7 +144,7 @@ async fn run(
                     if msgs.is_empty() {
                         continue;
                     }
-                    let mut del = c.sqs.delete_message_batch().queue_url(q);
+                    let mut del = c.sqs.delete_message_batch().queue_url(&q);
                     for (i, m) in msgs.iter().enumerate() {
                         del = del.entries(
                             DeleteMessageBatchRequestEntry::builder()
@@ -146,16 +156,25 @@ async fn run(
                     let out = del.send().await?;
                     deleted.fetch_add(out.successful().len(), Ordering::Relaxed);
                 }
-            }
-            Ok::<(), Error>(())
-        }));
+                Ok::<(), Error>(())
+            }));
+        }
     }
-    for t in tasks {
+    for t in publishers {
         t.await??;
     }
+    let total = published.load(Ordering::Relaxed);
+    // Wait until both queues deleted as many as were published (or the drain time passed).
+    while deleted.iter().any(|d| d.load(Ordering::Relaxed) < total) && t0.elapsed() < cap + Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
     let secs = t0.elapsed().as_secs_f64();
-    let copies = deleted.load(Ordering::Relaxed);
-    Ok((copies as f64 / 2.0 / secs, copies / 2, secs))
+    done.store(true, Ordering::Relaxed);
+    for t in consumers {
+        t.await??;
+    }
+    let counted = deleted.iter().map(|d| d.load(Ordering::Relaxed)).min().unwrap_or(0).min(total);
+    Ok((counted as f64 / secs, counted, secs))
 }
 
 struct Figure {
@@ -216,13 +235,19 @@ async fn main() -> Result<(), Error> {
 
     let mut child = None;
     let mut in_process = None;
-    let bus = match spawn_bus() {
-        Some((c, endpoint)) => {
+    let external = std::env::var("BUS_SERVE_ENDPOINT").ok();
+    let spawned = if external.is_some() { None } else { spawn_bus() };
+    let bus = match (external, spawned) {
+        (Some(endpoint), _) => {
+            println!("bus serve: already running at {endpoint}");
+            endpoint
+        }
+        (None, Some((c, endpoint))) => {
             child = Some(c);
             println!("bus serve: the bus binary at {endpoint}");
             endpoint
         }
-        None => {
+        (None, None) => {
             let server = bus_server::BusServer::bind(bus_server::ServerConfig::default().with_port(0)).await?.spawn();
             let e = server.endpoint();
             println!("bus serve: in process at {e} (no bus binary next to this example)");

@@ -1,6 +1,6 @@
 //! The HTTP front: one route for every AWS request (`POST /`, any path, or `GET` with a query string),
 //! told apart by protocol: `X-Amz-Target: AmazonSQS.*` is SQS's JSON protocol; otherwise the form's
-//! `Action` picks SNS (query protocol). Bodies over the limit, bodies that are not UTF-8 forms, and
+//! `Action` picks SNS or SQS (query protocol). Bodies over the limit, bodies that are not UTF-8 forms, and
 //! unknown actions get AWS-shaped errors; no request can take the server down.
 
 use std::sync::Arc;
@@ -63,6 +63,10 @@ async fn handle(State(svc): State<Arc<Service>>, req: Request<Body>) -> Response
     match form.get("Action") {
         None | Some("") => SnsError::missing_action().response(&rid),
         Some(action) if crate::sns::is_action(action) => crate::sns::handle(&svc, action, &form, &rid).await,
+        Some(action) if crate::sqs::query::is_action(action) => {
+            let base = base_url(&svc, &parts.headers);
+            crate::sqs::query::handle(&svc, action, &form, parts.uri.path(), &base, &rid).await
+        }
         Some(action) => SnsError::invalid_action(action).response(&rid),
     }
 }

@@ -30,6 +30,11 @@ impl Form {
         self.params.get(key).map(String::as_str)
     }
 
+    /// Every parameter, by name.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.params.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// A required, non-empty parameter (`InvalidParameter` otherwise).
     pub(crate) fn req(&self, key: &str) -> Result<&str, SnsError> {
         self.get(key).filter(|v| !v.is_empty()).ok_or_else(|| {

@@ -67,6 +67,11 @@ impl Xml {
         self
     }
 
+    /// The text written so far.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.out
+    }
+
     /// Whether nothing was written.
     pub(crate) fn is_empty(&self) -> bool {
         self.out.is_empty()

@@ -1,5 +1,6 @@
 //! SQS over the JSON protocol: `POST /` with `X-Amz-Target: AmazonSQS.<Action>` and a JSON body,
-//! answered with JSON, errors as SQS sends them ([`errors`]).
+//! answered with JSON, errors as SQS sends them ([`errors`]); and over the older query protocol
+//! ([`query`]), through the same handlers.
 
 mod attributes;
 mod convert;
@@ -7,6 +8,7 @@ pub(crate) mod errors;
 pub(crate) mod json;
 mod md5;
 mod messages;
+pub(crate) mod query;
 mod queues;
 
 use axum::response::Response;
@@ -74,7 +76,12 @@ pub(crate) async fn handle_json(
     }
 }
 
-async fn dispatch(ctx: &Ctx<'_>, action: &str, target: &str, input: &Input) -> Result<serde_json::Value, SqsError> {
+pub(crate) async fn dispatch(
+    ctx: &Ctx<'_>,
+    action: &str,
+    target: &str,
+    input: &Input,
+) -> Result<serde_json::Value, SqsError> {
     match action {
         "CreateQueue" => queues::create_queue(ctx, input),
         "GetQueueUrl" => queues::get_queue_url(ctx, input),
