@@ -5,16 +5,20 @@
 //! 1. Throughput: tasks/s through a `WorkerPool` with a no-op handler, against the backend's raw
 //!    receive/delete loop (receive 10, delete them in one batch, repeat) over the same number of
 //!    messages in the same run; once on a current-thread runtime (the runner's CPU cost per message)
-//!    and once on a 2-worker runtime. Raw and runner rounds are interleaved (their order alternates
-//!    every round) so that a noisy, shared machine affects both alike; each round's ratio compares
-//!    the runner to the raw loop of the same round, and the median ratio is reported. Goal: the
-//!    runner costs under 20% (ratio >= 0.80).
+//!    and once on a 2-worker runtime; for the default configuration (handlers run in the runner's
+//!    task, adaptively) and with every handler spawned. Raw and runner rounds are interleaved (their
+//!    order rotates every round) so that a noisy, shared machine affects all alike; each round's
+//!    ratio compares the runner to the raw loop of the same round, and the median ratio is reported,
+//!    both for wall time and for CPU time (all threads, from `/proc`: on a shared machine, CPU time is
+//!    what the runner costs, wall time also counts the waits for a core). Goal: the runner costs
+//!    under 20% (ratio >= 0.80).
 //! 2. Latency: publish-to-handler p50/p99 at a moderate load (2,000 events/s through a topic and an
 //!    enveloped subscription). Goal: p99 under 1 ms.
 //!
 //! Profiling: `runner_bench EVENTS profile raw|runner` runs one measured phase only, inside the
 //! function `measured`, after filling the queue outside it; with valgrind:
 //! `valgrind --tool=callgrind --toggle-collect='runner_bench::measured*' runner_bench 20000 profile runner`
+//! (`profile spawned`: the runner with spawned handlers)
 //! counts the instructions of that phase alone (divide by EVENTS for a per-message cost).
 #![allow(clippy::print_stdout)]
 
@@ -23,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bus_core::backend::{QueueSpec, Topology};
-use bus_core::worker::{Outcome, QueueConfig, Router, Task, WorkerPool};
+use bus_core::worker::{Execution, Outcome, QueueConfig, Router, Task, WorkerPool};
 use bus_core::{Backend, Event, PublisherExt, ReceiveOptions};
 use bus_memory::MemoryBackend;
 use tokio::runtime::Runtime;
@@ -61,12 +65,12 @@ async fn raw_loop(backend: Arc<dyn Backend>, events: u64) -> f64 {
 }
 
 /// A pool with one queue and a no-op handler, not started.
-async fn pool(backend: &Arc<dyn Backend>, concurrency: usize) -> WorkerPool {
+async fn pool(backend: &Arc<dyn Backend>, concurrency: usize, execution: Execution) -> WorkerPool {
     let router = Router::new().on("NOOP", |_t: Task| async { Ok(Outcome::Complete) });
     WorkerPool::builder()
         .backend(backend.clone())
         .max_concurrency(concurrency)
-        .queue(QueueConfig::new(QUEUE).with_concurrency(concurrency), router)
+        .queue(QueueConfig::new(QUEUE).with_concurrency(concurrency).with_execution(execution), router)
         .build()
         .await
         .unwrap()
@@ -82,15 +86,40 @@ async fn run_pool(pool: &WorkerPool, events: u64) -> f64 {
     events as f64 / start.elapsed().as_secs_f64()
 }
 
-fn raw_round(rt: &Runtime, events: u64) -> f64 {
-    let backend = rt.block_on(filled_backend(events));
-    measured(|| rt.block_on(raw_loop(backend, events)))
+/// CPU time of this process so far (every thread), from `/proc/self/task/*/schedstat` (Linux).
+fn cpu_time() -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
 }
 
-fn runner_round(rt: &Runtime, events: u64) -> f64 {
+/// One measured phase's figures: messages per second of wall time and per second of CPU time.
+#[derive(Debug, Clone, Copy)]
+struct Rate {
+    wall: f64,
+    cpu: Option<f64>,
+}
+
+/// Runs a phase that returns its wall-clock rate, and measures the CPU time it took.
+fn timed(events: u64, phase: impl FnOnce() -> f64) -> Rate {
+    let before = cpu_time();
+    let wall = measured(phase);
+    let cpu = cpu_time().zip(before).map(|(after, before)| events as f64 / (after - before).as_secs_f64());
+    Rate { wall, cpu }
+}
+
+fn raw_round(rt: &Runtime, events: u64) -> Rate {
     let backend = rt.block_on(filled_backend(events));
-    let pool = rt.block_on(pool(&backend, 64));
-    let rate = measured(|| rt.block_on(run_pool(&pool, events)));
+    timed(events, || rt.block_on(raw_loop(backend, events)))
+}
+
+fn runner_round(rt: &Runtime, events: u64, execution: Execution) -> Rate {
+    let backend = rt.block_on(filled_backend(events));
+    let pool = rt.block_on(pool(&backend, 64, execution));
+    let rate = timed(events, || rt.block_on(run_pool(&pool, events)));
     rt.block_on(async {
         pool.shutdown().await;
         assert_eq!(backend.queue_stats(QUEUE).await.unwrap().total(), 0);
@@ -103,32 +132,58 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The runner configurations measured against the raw loop.
+const VARIANTS: [(&str, Option<Execution>); 2] =
+    [("runner (default: adaptive)", None), ("runner, spawned handlers", Some(Execution::Spawned))];
+
 fn throughput(label: &str, rt: &Runtime, events: u64, rounds: usize) {
-    let (mut raw, mut run, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let sides = VARIANTS.len() + 1;
+    let mut rates: Vec<Vec<Rate>> = vec![Vec::new(); sides];
     for round in 0..rounds {
-        // Alternate the order, so neither side always runs on a warmer (or busier) machine.
-        let (r, n) = if round % 2 == 0 {
-            let r = raw_round(rt, events);
-            (r, runner_round(rt, events))
-        } else {
-            let n = runner_round(rt, events);
-            (raw_round(rt, events), n)
-        };
-        raw.push(r);
-        run.push(n);
-        ratios.push(n / r);
+        // Rotate the order, so that no side always runs on a warmer (or busier) machine.
+        for i in 0..sides {
+            let side = (round + i) % sides;
+            let rate = match side {
+                0 => raw_round(rt, events),
+                v => runner_round(rt, events, VARIANTS[v - 1].1.unwrap_or_default()),
+            };
+            rates[side].push(rate);
+        }
     }
-    let spread = format!(
-        "{:.2}-{:.2}",
-        ratios.iter().copied().fold(f64::MAX, f64::min),
-        ratios.iter().copied().fold(0.0, f64::max)
-    );
-    let (raw, run, ratio) = (median(raw), median(run), median(ratios));
-    println!("raw receive/delete loop  [{label}]: {raw:>10.0} msg/s (median of {rounds})");
+    let raw = &rates[0];
+    let cpu = |r: &[Rate]| r.iter().map(|r| r.cpu).collect::<Option<Vec<f64>>>();
     println!(
-        "runner, no-op handler    [{label}]: {run:>10.0} tasks/s  ratio={ratio:.2} (median of per-round ratios, range {spread}; runner cost {:+.1}% vs raw; goal ratio >= 0.80)",
-        (1.0 / ratio - 1.0) * 100.0
+        "[{label}] raw receive/delete loop: {:>9.0} msg/s wall, {} msg/s of CPU (medians of {rounds} rounds)",
+        median(raw.iter().map(|r| r.wall).collect()),
+        cpu(raw).map_or("n/a".into(), |c| format!("{:.0}", median(c))),
     );
+    for (v, (name, _)) in VARIANTS.iter().enumerate() {
+        let run = &rates[v + 1];
+        let wall_ratios: Vec<f64> = run.iter().zip(raw).map(|(n, r)| n.wall / r.wall).collect();
+        let spread = |v: &[f64]| {
+            format!("{:.2}-{:.2}", v.iter().copied().fold(f64::MAX, f64::min), v.iter().copied().fold(0.0, f64::max))
+        };
+        let cpu_part = match (cpu(run), cpu(raw)) {
+            (Some(n), Some(r)) => {
+                let ratios: Vec<f64> = n.iter().zip(&r).map(|(n, r)| n / r).collect();
+                let ratio = median(ratios.clone());
+                format!(
+                    "{:>9.0} tasks/s of CPU, ratio {ratio:.2} ({}; runner CPU cost {:+.1}%)",
+                    median(n),
+                    spread(&ratios),
+                    (1.0 / ratio - 1.0) * 100.0
+                )
+            }
+            _ => "CPU time n/a".into(),
+        };
+        println!(
+            "[{label}] {name}: {:>9.0} tasks/s wall, ratio {:.2} ({}); {cpu_part}",
+            median(run.iter().map(|r| r.wall).collect()),
+            median(wall_ratios.clone()),
+            spread(&wall_ratios),
+        );
+    }
+    println!("[{label}] goal: ratio >= 0.80 (the runner costs under 20%); ratios are per round, medians shown with their range");
 }
 
 async fn latency(rate_per_ms: u64, seconds: u64) -> (Duration, Duration, Duration, usize) {
@@ -185,9 +240,10 @@ fn main() {
         // One measured phase only, on the current-thread runtime, for a profiler.
         let rate = match args.next().as_deref() {
             Some("raw") => raw_round(&current, events),
-            _ => runner_round(&current, events),
+            Some("spawned") => runner_round(&current, events, Execution::Spawned),
+            _ => runner_round(&current, events, Execution::default()),
         };
-        println!("{rate:.0} per second [current_thread]");
+        println!("{rate:?} per second [current_thread]");
         return;
     }
     let rounds: usize = second.and_then(|a| a.parse().ok()).unwrap_or(5);

@@ -1,16 +1,16 @@
-//! The ack batcher: one per runner, deletes completed messages in batches of up to 10.
+//! Deletes in batches: a runner loop buffers its completed messages and deletes them 10 at a time (or
+//! `ack_linger` after the first of a batch). No channel and no task of its own: the flush is one of the
+//! loop's I/O futures.
 
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
-use tokio::time::{sleep_until, Instant};
+use tokio::time::Instant;
 
-use super::metrics::inc;
+use super::metrics::{add, inc};
 use super::observer::TaskEvent;
 use super::runner::Runner;
 use super::task::TaskInfo;
-use crate::backend::{Delivery, ReceiptHandle};
+use crate::backend::Delivery;
 
 /// One message to delete.
 #[derive(Debug)]
@@ -20,102 +20,90 @@ pub(crate) struct AckEntry {
     pub(crate) info: Option<Arc<TaskInfo>>,
 }
 
-/// The sending side of a runner's ack batcher. The batcher flushes what it holds and stops once
-/// every sender is dropped.
-#[derive(Debug, Clone)]
-pub(crate) struct AckSender {
-    tx: mpsc::UnboundedSender<AckEntry>,
+/// The deletes of a runner loop waiting for their batch.
+#[derive(Debug)]
+pub(crate) struct AckBuffer {
+    entries: Vec<AckEntry>,
+    size: usize,
+    /// When the first entry of the batch came (only kept with a linger).
+    since: Option<Instant>,
+    linger: std::time::Duration,
 }
 
-impl AckSender {
-    /// Queues a delete. If the batcher is gone (it only stops after every sender is dropped, so this
-    /// cannot happen while a sender exists) the message is simply redelivered later.
-    pub(crate) fn push(&self, delivery: Arc<Delivery>, info: Option<Arc<TaskInfo>>) {
-        if let Err(e) = self.tx.send(AckEntry { delivery, info }) {
-            tracing::warn!(message_id = %e.0.delivery.message_id, "ack batcher stopped; the message will be redelivered");
+impl AckBuffer {
+    pub(crate) fn new(size: usize, linger: std::time::Duration) -> Self {
+        AckBuffer { entries: Vec::with_capacity(size), size, since: None, linger }
+    }
+
+    /// Adds a delete; returns a full batch to flush.
+    pub(crate) fn push(&mut self, entry: AckEntry) -> Option<Vec<AckEntry>> {
+        if self.entries.is_empty() && !self.linger.is_zero() {
+            self.since = Some(Instant::now());
         }
+        self.entries.push(entry);
+        (self.entries.len() >= self.size).then(|| self.take())
+    }
+
+    /// Takes what is buffered.
+    pub(crate) fn take(&mut self) -> Vec<AckEntry> {
+        self.since = None;
+        std::mem::replace(&mut self.entries, Vec::with_capacity(self.size))
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// When the buffered batch must go at the latest (`None`: nothing buffered, or no linger).
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.since.map(|since| since + self.linger)
     }
 }
 
-/// Starts the batcher of `runner`: flushes at `ack_batch_size` entries or `ack_linger` after the
-/// first entry of a batch, whichever comes first.
-pub(crate) fn spawn(runner: Arc<Runner>) -> (AckSender, JoinHandle<()>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let handle = tokio::spawn(run(runner, rx));
-    (AckSender { tx }, handle)
-}
-
-async fn run(runner: Arc<Runner>, mut rx: mpsc::UnboundedReceiver<AckEntry>) {
-    let size = runner.config.ack_batch_size;
-    let linger = runner.config.ack_linger;
-    let mut batch: Vec<AckEntry> = Vec::with_capacity(size);
-    while let Some(first) = rx.recv().await {
-        batch.push(first);
-        let deadline = Instant::now() + linger;
-        let mut open = true;
-        while batch.len() < size {
-            match rx.try_recv() {
-                Ok(entry) => {
-                    batch.push(entry);
-                    continue;
-                }
-                Err(mpsc::error::TryRecvError::Disconnected) => {
-                    open = false;
-                    break;
-                }
-                Err(mpsc::error::TryRecvError::Empty) if linger.is_zero() => break,
-                Err(mpsc::error::TryRecvError::Empty) => {}
-            }
-            tokio::select! {
-                biased;
-                entry = rx.recv() => match entry {
-                    Some(entry) => batch.push(entry),
-                    None => {
-                        open = false;
-                        break;
-                    }
-                },
-                _ = sleep_until(deadline) => break,
-            }
-        }
-        flush(&runner, &mut batch).await;
-        if !open {
-            break;
-        }
+/// Deletes one batch; counts and reports each entry's outcome.
+pub(crate) async fn flush(runner: &Runner, batch: Vec<AckEntry>) {
+    // The delivery is usually no longer shared: take its receipt handle instead of copying it.
+    let mut meta = Vec::with_capacity(batch.len());
+    let mut entries = Vec::with_capacity(batch.len());
+    for (i, entry) in batch.into_iter().enumerate() {
+        let (message_id, receipt) = match Arc::try_unwrap(entry.delivery) {
+            Ok(d) => (d.message_id, d.receipt_handle),
+            Err(shared) => (shared.message_id.clone(), shared.receipt_handle.clone()),
+        };
+        meta.push((message_id, entry.info));
+        entries.push((i.to_string(), receipt));
     }
-}
-
-async fn flush(runner: &Runner, batch: &mut Vec<AckEntry>) {
-    let entries: Vec<(String, ReceiptHandle)> =
-        batch.iter().enumerate().map(|(i, e)| (i.to_string(), e.delivery.receipt_handle.clone())).collect();
     let counters = &runner.metrics.counters;
+    let count = entries.len();
     match runner.subscription.ack_batch(entries).await {
         Ok(outcome) => {
-            for id in &outcome.successful {
-                if let Some(entry) = id.parse::<usize>().ok().and_then(|i| batch.get(i)) {
-                    inc(&counters.acked);
-                    runner.emit_task(&entry.info, TaskEvent::Acked);
+            add(&counters.acked, outcome.successful.len());
+            if runner.observer.is_some() {
+                for id in &outcome.successful {
+                    if let Some((_, info)) = id.parse::<usize>().ok().and_then(|i| meta.get(i)) {
+                        runner.emit_task(info, TaskEvent::Acked);
+                    }
                 }
             }
             for failed in &outcome.failed {
-                if let Some(entry) = failed.id.parse::<usize>().ok().and_then(|i| batch.get(i)) {
-                    inc(&counters.ack_failed);
-                    tracing::warn!(
-                        queue = %runner.queue, message_id = %entry.delivery.message_id, code = %failed.code,
-                        "delete failed: {}; the message will be redelivered", failed.message
-                    );
-                    let error = format!("{}: {}", failed.code, failed.message);
-                    runner.emit_task(&entry.info, |task| TaskEvent::AckFailed { task, error });
-                }
+                let Some((message_id, info)) = failed.id.parse::<usize>().ok().and_then(|i| meta.get(i)) else {
+                    continue;
+                };
+                inc(&counters.ack_failed);
+                tracing::warn!(
+                    queue = %runner.queue, message_id = %message_id, code = %failed.code,
+                    "delete failed: {}; the message will be redelivered", failed.message
+                );
+                let error = format!("{}: {}", failed.code, failed.message);
+                runner.emit_task(info, |task| TaskEvent::AckFailed { task, error });
             }
         }
         Err(e) => {
-            tracing::warn!(queue = %runner.queue, entries = batch.len(), "delete batch failed: {e}; the messages will be redelivered");
-            for entry in batch.iter() {
-                inc(&counters.ack_failed);
-                runner.emit_task(&entry.info, |task| TaskEvent::AckFailed { task, error: e.to_string() });
+            tracing::warn!(queue = %runner.queue, entries = count, "delete batch failed: {e}; the messages will be redelivered");
+            add(&counters.ack_failed, count);
+            for (_, info) in &meta {
+                runner.emit_task(info, |task| TaskEvent::AckFailed { task, error: e.to_string() });
             }
         }
     }
-    batch.clear();
 }

@@ -19,6 +19,33 @@ pub enum Heartbeat {
     Off,
 }
 
+/// Where a runner runs its handlers.
+///
+/// A handler that finishes without waiting costs the same either way: it is polled once as soon as
+/// its message is received. The difference is for handlers that wait (I/O) or compute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Execution {
+    /// Inside the runner's own Tokio task, as futures driven together (like `FuturesUnordered`): no
+    /// task spawn, channel or timer per message, the cheapest. The handlers of one queue then take
+    /// turns on one thread: a handler that computes for long between two `.await`s holds up the
+    /// others, their heartbeats and the receives of its queue.
+    InRunner,
+    /// Each handler in a Tokio task of its own (`tokio::spawn`): handlers of one queue run in
+    /// parallel on a multi-thread runtime, and a handler that computes for long holds up only its
+    /// own thread. Costs a task spawn and a cross-task wake-up per message.
+    Spawned,
+    /// [`InRunner`](Self::InRunner) until handler code has held the runner longer than this, three
+    /// times in a row (so that a single preemption of the thread does not count); then
+    /// [`Spawned`](Self::Spawned) until the runner is restarted. The default, with 1 ms.
+    Adaptive(Duration),
+}
+
+impl Default for Execution {
+    fn default() -> Self {
+        Execution::Adaptive(Duration::from_millis(1))
+    }
+}
+
 /// How one queue is consumed.
 ///
 /// ```
@@ -61,6 +88,8 @@ pub struct QueueConfig {
     /// After a handler is cancelled (its visibility could not be extended), how long it may take to
     /// return before the runtime drops it (default 5 s).
     pub cancel_grace: Duration,
+    /// Where handlers run (default [`Execution::Adaptive`] with 1 ms).
+    pub execution: Execution,
 }
 
 impl QueueConfig {
@@ -79,6 +108,7 @@ impl QueueConfig {
             ack_batch_size: MAX_BATCH_ENTRIES,
             ack_linger: Duration::from_millis(10),
             cancel_grace: Duration::from_secs(5),
+            execution: Execution::default(),
         }
     }
 
@@ -148,6 +178,12 @@ impl QueueConfig {
         self
     }
 
+    /// Sets where handlers run.
+    pub fn with_execution(mut self, execution: Execution) -> Self {
+        self.execution = execution;
+        self
+    }
+
     /// The interval of visibility extensions, `None` when the heartbeat is off.
     pub fn heartbeat_interval(&self) -> Option<Duration> {
         match self.heartbeat {
@@ -200,6 +236,9 @@ impl QueueConfig {
         if !(1..=MAX_BATCH_ENTRIES).contains(&self.ack_batch_size) {
             return bad("ack_batch_size", format!("must be between 1 and 10, got {}", self.ack_batch_size));
         }
+        if self.execution == Execution::Adaptive(Duration::ZERO) {
+            return bad("execution", "the adaptive limit must be more than 0".into());
+        }
         Ok(())
     }
 }
@@ -251,6 +290,7 @@ mod tests {
         c.validate().unwrap();
         assert_eq!(c.heartbeat_interval(), Some(Duration::from_secs(15)));
         assert_eq!(c.wait_time, Duration::from_secs(20));
+        assert_eq!(c.execution, Execution::Adaptive(Duration::from_millis(1)));
         PoolConfig::default().validate().unwrap();
     }
 
@@ -269,6 +309,7 @@ mod tests {
             (base.clone().with_ack_batching(11, Duration::ZERO), "ack_batch_size"),
             (base.clone().with_ack_batching(0, Duration::ZERO), "ack_batch_size"),
             (QueueConfig::new(""), "queue"),
+            (base.clone().with_execution(Execution::Adaptive(Duration::ZERO)), "execution"),
         ];
         for (config, field) in cases {
             let name = field_of(config.validate().unwrap_err());

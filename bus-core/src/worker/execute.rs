@@ -1,179 +1,143 @@
-//! One task from receive to outcome: decode, route, run the handler under a heartbeat and
-//! `catch_unwind`, then delete, delay, fail or release the message.
+//! Running a handler: in the runner loop's own task or spawned, always under `catch_unwind` and in the
+//! task's span; and [`Running`], the future through which the loop waits for a handler that did not
+//! finish on its first poll.
 
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
+use futures::future::{BoxFuture, CatchUnwind};
 use futures::FutureExt as _;
-use tokio::sync::OwnedSemaphorePermit;
-use tokio::time::Instant;
+use tokio::task::JoinHandle;
+use tracing::instrument::Instrumented;
+use tracing::{Instrument as _, Span};
 
-use super::ack::AckSender;
-use super::cancel::CancellationToken;
-use super::failure::{fail, FailureKind, Release};
-use super::handler::{Handler, HandlerResult, Outcome};
-use super::heartbeat::{cap_delay, keep_invisible};
-use super::metrics::inc;
-use super::observer::TaskEvent;
-use super::runner::Runner;
-use super::task::{Task, TaskInfo};
-use crate::backend::{Delivery, ReceiptHandle};
-use crate::event::Event;
+use super::flights::Key;
+use super::handler::{Handler, HandlerResult};
+use super::task::Task;
 
-/// The two permits a running task holds: one of its queue's, one of the pool's.
+/// How a handler ended.
 #[derive(Debug)]
-pub(crate) struct Permit {
-    pub(crate) _queue: OwnedSemaphorePermit,
-    pub(crate) _global: OwnedSemaphorePermit,
-}
-
-/// Counts a task in the in-flight gauges for as long as it lives.
-struct InFlight<'a>(&'a Runner);
-
-impl<'a> InFlight<'a> {
-    fn enter(runner: &'a Runner) -> Self {
-        runner.metrics.in_flight.inc();
-        runner.global_in_flight.inc();
-        InFlight(runner)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.metrics.in_flight.dec();
-        self.0.global_in_flight.dec();
-    }
-}
-
-/// How the handler phase ended.
-enum End {
+pub(crate) enum End {
+    /// It returned.
     Returned(HandlerResult),
+    /// It panicked (the panic message).
     Panicked(String),
-    Abandoned(String),
-    Released,
+    /// The runtime dropped it (cancelled and out of grace, or a stop's deadline passed).
+    Dropped,
 }
 
-/// Runs one task to its end. `permit` is held until the message's fate is settled.
-pub(crate) async fn run_task(
-    runner: Arc<Runner>,
-    delivery: Arc<Delivery>,
-    received_at: Instant,
-    acks: AckSender,
-    hard_stop: CancellationToken,
-    permit: Permit,
-) {
-    let _permit = permit;
-    let _in_flight = InFlight::enter(&runner);
-    // The observer's summary, built only when there is an observer.
-    let info = runner.observer.is_some().then(|| Arc::new(TaskInfo::of(&runner.queue, &delivery)));
-    inc(&runner.metrics.counters.received);
-    runner.emit_task(&info, TaskEvent::Received);
+/// What a handler's future yields once `catch_unwind` has caught any panic.
+type Caught = Result<HandlerResult, Box<dyn Any + Send>>;
 
-    let Some(event_type) = delivery.event_type() else {
-        let error = match Event::from_body(&delivery.message.body) {
-            Err(e) => format!("the message body is not an event {{\"type\": ..., \"data\": ...}}: {e}"),
-            Ok(_) => "the message body is not an event {\"type\": ..., \"data\": ...}".to_owned(),
-        };
-        let failed = fail(&runner, &info, &delivery, received_at, FailureKind::Undecodable, error, Release::Backoff);
-        Box::pin(failed).await;
-        return;
-    };
-    let Some(handler) = runner.router.route(event_type).cloned() else {
-        tracing::debug!("no handler for this event type: acknowledged and ignored");
-        inc(&runner.metrics.counters.ignored);
-        runner.emit_task(&info, TaskEvent::Ignored);
-        acks.push(delivery, info);
-        return;
-    };
+/// A handler future run in the runner loop's task.
+pub(crate) type Local<'r> = Instrumented<CatchUnwind<AssertUnwindSafe<BoxFuture<'r, HandlerResult>>>>;
 
-    let cancel = CancellationToken::new();
-    let task = Task::shared(runner.queue.clone(), delivery.clone(), cancel.clone());
-    let receipt = &delivery.receipt_handle;
-    let (kind, error, release) =
-        match supervise(&runner, handler, task, receipt, received_at, &cancel, &hard_stop).await {
-            End::Returned(Ok(Outcome::Complete)) => {
-                tracing::debug!("task completed");
-                inc(&runner.metrics.counters.completed);
-                runner.emit_task(&info, TaskEvent::Completed);
-                acks.push(delivery, info);
-                return;
-            }
-            End::Returned(Ok(Outcome::RetryAfter(delay))) => {
-                let delay = cap_delay(delay, received_at);
-                tracing::debug!(delay_s = delay.as_secs_f64(), "task asked to be retried");
-                inc(&runner.metrics.counters.retried);
-                if runner.is_last_receive(delivery.receive_count) {
-                    inc(&runner.metrics.counters.dead_lettered);
-                    tracing::warn!(
-                        "retry asked on the last receive: the redrive will move the message to the dead-letter queue"
-                    );
-                }
-                runner.change_visibility(receipt, delay).await;
-                runner.emit_task(&info, |task| TaskEvent::Retried { task, delay });
-                return;
-            }
-            End::Released => {
-                tracing::info!("shutdown deadline passed before the handler finished: message released");
-                inc(&runner.metrics.counters.released);
-                runner.change_visibility(receipt, std::time::Duration::ZERO).await;
-                runner.emit_task(&info, TaskEvent::Released);
-                return;
-            }
-            End::Returned(Err(e)) => (FailureKind::Error, e.chain_text(), Release::Backoff),
-            End::Panicked(message) => (FailureKind::Panic, message, Release::Backoff),
-            End::Abandoned(error) => (FailureKind::Abandoned, error, Release::Leave),
-        };
-    // Cold path, boxed so that every task's future stays small.
-    Box::pin(fail(&runner, &info, &delivery, received_at, kind, error, release)).await;
+/// Calls `handler` on `task` for the runner loop to poll, in `span`. A panic in the call itself is
+/// caught too.
+pub(crate) fn local<'r>(handler: &'r Arc<dyn Handler>, task: Task, span: Span) -> Result<Local<'r>, String> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| handler.handle(task))) {
+        Ok(future) => Ok(AssertUnwindSafe(future).catch_unwind().instrument(span)),
+        Err(payload) => Err(panic_message(payload.as_ref())),
+    }
 }
 
-/// Runs the handler, catching panics, while the heartbeat keeps the message invisible and the
-/// shutdown deadline is watched.
-async fn supervise(
-    runner: &Runner,
-    handler: Arc<dyn Handler>,
-    task: Task,
-    receipt: &ReceiptHandle,
-    received_at: Instant,
-    cancel: &CancellationToken,
-    hard_stop: &CancellationToken,
-) -> End {
-    let handled = AssertUnwindSafe(async move { handler.handle(task).await }).catch_unwind();
-    tokio::pin!(handled);
-    let heartbeat = keep_invisible(runner, receipt, received_at);
-    tokio::pin!(heartbeat);
-    tokio::select! {
-        biased;
-        result = &mut handled => match result {
-            Ok(result) => End::Returned(result),
-            Err(payload) => End::Panicked(panic_message(payload.as_ref())),
-        },
-        error = &mut heartbeat => {
-            cancel.cancel();
-            let error = format!("cannot extend the visibility timeout: {error}");
-            tracing::warn!("{error}; handler cancelled, the message will be redelivered");
-            // Cold path, boxed so that every task's future stays small.
-            Box::pin(grace(runner, handled.as_mut(), hard_stop)).await;
-            End::Abandoned(error)
+/// Spawns `handler` on `task` as a Tokio task of its own, in `span`.
+pub(crate) fn spawn(handler: Arc<dyn Handler>, task: Task, span: Span) -> JoinHandle<Caught> {
+    tokio::spawn(AssertUnwindSafe(async move { handler.handle(task).await }).catch_unwind().instrument(span))
+}
+
+/// Maps a caught outcome.
+pub(crate) fn end_of(caught: Caught) -> End {
+    match caught {
+        Ok(result) => End::Returned(result),
+        Err(payload) => End::Panicked(panic_message(payload.as_ref())),
+    }
+}
+
+enum Exec<'r> {
+    Local(Local<'r>),
+    Spawned(JoinHandle<Caught>),
+    Dropped,
+}
+
+/// A waiting handler of the task `key`: yields `(key, End)`. [`abort`](Self::abort) drops it.
+pub(crate) struct Running<'r> {
+    key: Key,
+    exec: Exec<'r>,
+    /// The waker of the last poll that returned `Pending`, to get polled again after an abort.
+    waker: Option<Waker>,
+}
+
+impl<'r> Running<'r> {
+    pub(crate) fn local(key: Key, future: Local<'r>) -> Self {
+        Running { key, exec: Exec::Local(future), waker: None }
+    }
+
+    pub(crate) fn spawned(key: Key, handle: JoinHandle<Caught>) -> Self {
+        Running { key, exec: Exec::Spawned(handle), waker: None }
+    }
+
+    pub(crate) fn key(&self) -> Key {
+        self.key
+    }
+
+    /// Drops the handler (a spawned one is aborted and yields once its task has dropped it). The
+    /// `End` is then [`End::Dropped`], unless a spawned handler finished first.
+    pub(crate) fn abort(&mut self) {
+        match &self.exec {
+            Exec::Local(_) => self.exec = Exec::Dropped,
+            Exec::Spawned(handle) => handle.abort(),
+            Exec::Dropped => {}
         }
-        _ = hard_stop.cancelled() => {
-            cancel.cancel();
-            End::Released
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
         }
     }
 }
 
-/// Gives a cancelled handler the grace period to return (or until the shutdown deadline).
-async fn grace<F: Future>(runner: &Runner, handled: Pin<&mut F>, hard_stop: &CancellationToken) {
-    tokio::select! {
-        _ = handled => tracing::debug!("cancelled handler returned"),
-        _ = tokio::time::sleep(runner.config.cancel_grace) => {
-            tracing::warn!("cancelled handler did not return within the grace period; dropped");
+impl Future for Running<'_> {
+    type Output = (Key, End);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let key = self.key;
+        let end = match &mut self.exec {
+            Exec::Local(future) => match Pin::new(future).poll(cx) {
+                Poll::Ready(caught) => end_of(caught),
+                Poll::Pending => return self.pending(cx),
+            },
+            Exec::Spawned(handle) => match Pin::new(handle).poll(cx) {
+                Poll::Ready(Ok(caught)) => end_of(caught),
+                Poll::Ready(Err(e)) if e.is_panic() => End::Panicked(panic_message(e.into_panic().as_ref())),
+                Poll::Ready(Err(_)) => End::Dropped,
+                Poll::Pending => return self.pending(cx),
+            },
+            Exec::Dropped => End::Dropped,
+        };
+        self.exec = Exec::Dropped;
+        Poll::Ready((key, end))
+    }
+}
+
+impl Running<'_> {
+    fn pending(&mut self, cx: &Context<'_>) -> Poll<(Key, End)> {
+        match &self.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => self.waker = Some(cx.waker().clone()),
         }
-        _ = hard_stop.cancelled() => {}
+        Poll::Pending
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        // A spawned handler never outlives the loop that counts it against the caps.
+        if let Exec::Spawned(handle) = &self.exec {
+            handle.abort();
+        }
     }
 }
 

@@ -1,10 +1,12 @@
-//! The visibility heartbeat: keeps a running handler's message invisible.
+//! The visibility heartbeat: keeps running handlers' messages invisible, for all the due handlers of a
+//! runner loop at once (`ChangeMessageVisibilityBatch`, 10 per request).
 
 use std::time::Duration;
 
-use tokio::time::{sleep_until, Instant};
+use tokio::time::Instant;
 
-use super::metrics::inc;
+use super::flights::Key;
+use super::metrics::add;
 use super::runner::Runner;
 use crate::backend::ReceiptHandle;
 use crate::error::BusError;
@@ -16,32 +18,40 @@ pub(crate) fn cap_delay(delay: Duration, received_at: Instant) -> Duration {
     delay.min(MAX_VISIBILITY_TIMEOUT.saturating_sub(received_at.elapsed()))
 }
 
-/// Extends the visibility of `receipt` to the queue's visibility timeout every heartbeat interval,
-/// counted from the receive. Never returns while the extensions succeed; returns the error of the
-/// first one that fails (or when the 12 h limit leaves nothing to extend). Without a heartbeat it
-/// never returns.
-pub(crate) async fn keep_invisible(runner: &Runner, receipt: &ReceiptHandle, received_at: Instant) -> BusError {
-    let Some(interval) = runner.config.heartbeat_interval() else {
-        return std::future::pending().await;
-    };
-    let visibility = runner.config.visibility_timeout;
-    let mut next = received_at + interval;
-    loop {
-        sleep_until(next).await;
-        let extension = cap_delay(visibility, received_at);
-        if extension.is_zero() {
-            return BusError::invalid_parameter(
-                "VisibilityTimeout",
-                "the message has been in flight for 12 hours, the most SQS allows; it cannot be extended",
-            );
-        }
-        match runner.subscription.change_visibility(receipt, extension).await {
-            Ok(()) => {
-                inc(&runner.metrics.counters.visibility_extended);
-                tracing::trace!(extension_s = extension.as_secs_f64(), "visibility extended");
+/// The error of a task whose message has been in flight for the 12 h SQS allows.
+pub(crate) fn in_flight_limit() -> String {
+    BusError::invalid_parameter(
+        "VisibilityTimeout",
+        "the message has been in flight for 12 hours, the most SQS allows; it cannot be extended",
+    )
+    .to_string()
+}
+
+/// One visibility extension.
+#[derive(Debug)]
+pub(crate) struct Extension {
+    pub(crate) key: Key,
+    pub(crate) receipt: ReceiptHandle,
+    pub(crate) extension: Duration,
+}
+
+/// Extends the visibility of up to 10 messages in one request. Returns the tasks whose extension
+/// failed, with the error.
+pub(crate) async fn extend(runner: &Runner, batch: Vec<Extension>) -> Vec<(Key, String)> {
+    let entries: Vec<(String, ReceiptHandle, Duration)> =
+        batch.iter().enumerate().map(|(i, e)| (i.to_string(), e.receipt.clone(), e.extension)).collect();
+    match runner.subscription.change_visibility_batch(entries).await {
+        Ok(outcome) => {
+            add(&runner.metrics.counters.visibility_extended, outcome.successful.len());
+            tracing::trace!(queue = %runner.queue, extended = outcome.successful.len(), "visibility extended");
+            let mut failed = Vec::with_capacity(outcome.failed.len());
+            for f in outcome.failed {
+                if let Some(e) = f.id.parse::<usize>().ok().and_then(|i| batch.get(i)) {
+                    failed.push((e.key, format!("{}: {}", f.code, f.message)));
+                }
             }
-            Err(e) => return e,
+            failed
         }
-        next += interval;
+        Err(e) => batch.iter().map(|b| (b.key, e.to_string())).collect(),
     }
 }

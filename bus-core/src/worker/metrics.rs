@@ -71,6 +71,9 @@ counters! {
     visibility_errors,
     /// Receive calls that failed.
     receive_errors,
+    /// Handlers run in a Tokio task of their own (with [`Execution::Spawned`](super::Execution::Spawned),
+    /// or once an adaptive runner has switched); the others ran inside their runner's task.
+    spawned,
 }
 
 /// A gauge's value: how many now, and the most ever at once.
@@ -89,13 +92,17 @@ pub(crate) struct Gauge {
 }
 
 impl Gauge {
-    pub(crate) fn inc(&self) {
-        let now = self.current.fetch_add(1, Relaxed) + 1;
-        self.peak.fetch_max(now, Relaxed);
+    pub(crate) fn add(&self, n: usize) {
+        if n > 0 {
+            let now = self.current.fetch_add(n, Relaxed) + n;
+            self.peak.fetch_max(now, Relaxed);
+        }
     }
 
-    pub(crate) fn dec(&self) {
-        self.current.fetch_sub(1, Relaxed);
+    pub(crate) fn sub(&self, n: usize) {
+        if n > 0 {
+            self.current.fetch_sub(n, Relaxed);
+        }
     }
 
     fn value(&self) -> GaugeValue {
@@ -146,6 +153,13 @@ pub(crate) fn inc(counter: &AtomicU64) {
     counter.fetch_add(1, Relaxed);
 }
 
+/// Adds `n` to a counter.
+pub(crate) fn add(counter: &AtomicU64, n: usize) {
+    if n > 0 {
+        counter.fetch_add(n as u64, Relaxed);
+    }
+}
+
 /// A point-in-time copy of a pool's metrics.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MetricsSnapshot {
@@ -179,10 +193,10 @@ mod tests {
         inc(&a.counters.completed);
         inc(&b.counters.received);
         inc(&b.counters.failed);
-        for _ in 0..3 {
-            a.in_flight.inc();
-        }
-        a.in_flight.dec();
+        a.in_flight.add(1);
+        a.in_flight.add(2);
+        a.in_flight.sub(1);
+        a.in_flight.add(0);
         let snap = m.snapshot();
         assert_eq!(snap.total.received, 2);
         assert_eq!(snap.queue("a").completed, 1);

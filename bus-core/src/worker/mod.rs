@@ -6,14 +6,15 @@
 //!   implementing the trait), which returns an [`Outcome`] or a [`HandlerError`].
 //! - A [`WorkerPool`] runs one runner per queue. A runner acquires concurrency permits (its queue's
 //!   and the pool's) *before* it receives and asks for exactly as many messages as it holds permits
-//!   (at most 10), so neither cap is ever exceeded. It long-polls (no sleeps), spawns a task per
-//!   message, and deletes completed messages in batches.
+//!   (at most 10), so neither cap is ever exceeded. It long-polls (no sleeps), runs the handlers
+//!   inside its own task or spawns them ([`Execution`]), and deletes completed messages in batches.
 //! - A handler error, a panic, or a body that is not an event never loses the message: the runtime
 //!   publishes a `TASK_WORKER_FAILED` event ([`TaskFailure`]) to the failure topic and makes the message
 //!   visible again after a [`Backoff`] computed from its receive count; after `maxReceiveCount`
 //!   receives the queue's redrive moves it to the dead-letter queue.
 //! - While a handler runs, its message's visibility is extended every half visibility timeout
-//!   ([`Heartbeat`]); if an extension fails, the task's [`CancellationToken`] fires.
+//!   ([`Heartbeat`]), for all the runner's due handlers in one batch request; if an extension fails,
+//!   the task's [`CancellationToken`] fires.
 //! - [`WorkerPool::shutdown`] stops receiving, lets in-flight handlers finish within a deadline,
 //!   flushes the deletes and releases (visibility 0) what did not finish.
 //! - Every task runs in a `tracing` span `task{queue, event_type, message_id, receive_count}`;
@@ -74,22 +75,25 @@ mod ack;
 mod backoff;
 mod cancel;
 mod config;
+mod drive;
 mod execute;
 mod failure;
+mod flights;
 mod handler;
 mod heartbeat;
 mod metrics;
 mod observer;
+mod permits;
 mod pool;
 mod router;
 mod runner;
+mod settle;
 mod shutdown;
 mod task;
-mod tracker;
 
 pub use backoff::{Backoff, Jitter};
 pub use cancel::CancellationToken;
-pub use config::{Heartbeat, PoolConfig, QueueConfig};
+pub use config::{Execution, Heartbeat, PoolConfig, QueueConfig};
 pub use failure::{FailureKind, TaskFailure};
 pub use handler::{Handler, HandlerError, HandlerResult, Outcome};
 pub use metrics::{Counters, GaugeValue, MetricsSnapshot};

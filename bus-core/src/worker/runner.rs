@@ -1,25 +1,19 @@
-//! The queue runner: acquires permits, long-polls for as many messages as it holds permits, and
-//! spawns a task per message.
+//! The queue runner: what a queue's runner loop and its tasks share (see [`Drive`] for the loop).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{watch, Semaphore};
 use tokio::time::Instant;
-use tracing::Instrument as _;
 
-use super::ack;
-use super::cancel::CancellationToken;
 use super::config::QueueConfig;
-use super::execute::{run_task, Permit};
+use super::drive::Drive;
 use super::metrics::{inc, Gauge, QueueMetrics};
 use super::observer::{TaskEvent, TaskObserver};
 use super::router::Router;
-use super::shutdown::{drain, RunnerReport};
+use super::shutdown::RunnerReport;
 use super::task::TaskInfo;
-use super::tracker::Tracker;
-use crate::backend::{Delivery, Publisher, ReceiptHandle, ReceiveOptions, Subscription};
-use crate::limits::MAX_RECEIVE_MESSAGES;
+use crate::backend::{Delivery, Publisher, ReceiptHandle, Subscription};
 
 /// Everything a queue's runner and its tasks share.
 pub(crate) struct Runner {
@@ -71,123 +65,18 @@ impl Runner {
         }
     }
 
-    /// Waits for one queue permit and one pool permit, then takes up to `want` pairs in all without
-    /// waiting. `None` if a semaphore was closed (never, in practice).
-    async fn acquire(&self, want: usize) -> Option<Vec<Permit>> {
-        let queue = self.queue_permits.clone().acquire_owned().await.ok()?;
-        let global = self.global_permits.clone().acquire_owned().await.ok()?;
-        let mut permits = Vec::with_capacity(want);
-        permits.push(Permit { _queue: queue, _global: global });
-        while permits.len() < want {
-            let Ok(queue) = self.queue_permits.clone().try_acquire_owned() else { break };
-            let Ok(global) = self.global_permits.clone().try_acquire_owned() else { break };
-            permits.push(Permit { _queue: queue, _global: global });
-        }
-        Some(permits)
+    /// The observer's summary of a task (`Some` exactly when there is an observer).
+    pub(crate) fn info(&self, delivery: &Delivery) -> Option<Arc<TaskInfo>> {
+        self.observer.is_some().then(|| Arc::new(TaskInfo::of(&self.queue, delivery)))
     }
 
     /// The receive loop, then the drain. Returns when stopped.
-    pub(crate) async fn run(self: Arc<Self>, mut stop: StopSignal) -> RunnerReport {
-        let (acks, batcher) = ack::spawn(self.clone());
-        let hard_stop = CancellationToken::new();
-        let tasks = Arc::new(Tracker::default());
-        // Ask for a full batch while messages flow; after an empty receive, hold a single permit
-        // while long-polling so an idle queue does not sit on the pool's capacity.
-        let mut want = MAX_RECEIVE_MESSAGES;
-        let mut receive_failures = 0u32;
-        tracing::debug!(queue = %self.queue, "runner started");
-        let deadline = loop {
-            let permits = tokio::select! {
-                biased;
-                deadline = stopped(&mut stop) => break deadline,
-                permits = self.acquire(want) => match permits {
-                    Some(p) => p,
-                    None => break Instant::now(),
-                },
-            };
-            let options = ReceiveOptions {
-                max_messages: permits.len(),
-                wait_time: Some(self.config.wait_time),
-                visibility_timeout: Some(self.config.visibility_timeout),
-            };
-            let received = tokio::select! {
-                biased;
-                deadline = stopped(&mut stop) => break deadline,
-                received = self.subscription.receive(options) => received,
-            };
-            match received {
-                Ok(deliveries) => {
-                    receive_failures = 0;
-                    want = if deliveries.is_empty() { 1 } else { MAX_RECEIVE_MESSAGES };
-                    self.spawn_tasks(&tasks, deliveries, permits, &acks, &hard_stop).await;
-                }
-                Err(e) => {
-                    drop(permits);
-                    receive_failures = receive_failures.saturating_add(1);
-                    inc(&self.metrics.counters.receive_errors);
-                    let delay = self.config.receive_error_backoff.delay(receive_failures);
-                    tracing::warn!(queue = %self.queue, failures = receive_failures, retry_in_s = delay.as_secs_f64(), "receive failed: {e}");
-                    self.emit(|| TaskEvent::ReceiveFailed { queue: self.queue.clone(), error: e.to_string() });
-                    tokio::select! {
-                        biased;
-                        deadline = stopped(&mut stop) => break deadline,
-                        _ = tokio::time::sleep(delay) => {}
-                    }
-                }
-            }
-        };
-        let report = drain(&self, &tasks, deadline, &hard_stop).await;
-        drop(acks);
-        if let Err(e) = batcher.await {
-            tracing::error!(queue = %self.queue, "ack batcher failed: {e}");
-        }
+    pub(crate) async fn run(self: Arc<Self>, stop: StopSignal) -> RunnerReport {
+        tracing::debug!(queue = %self.queue, execution = ?self.config.execution, "runner started");
+        let mut drive = Drive::new(&self, stop);
+        let report = std::future::poll_fn(|cx| drive.poll(cx)).await;
+        drop(drive);
         tracing::debug!(queue = %self.queue, ?report, "runner stopped");
         report
-    }
-
-    async fn spawn_tasks(
-        self: &Arc<Self>,
-        tasks: &Arc<Tracker>,
-        deliveries: Vec<Delivery>,
-        permits: Vec<Permit>,
-        acks: &ack::AckSender,
-        hard_stop: &CancellationToken,
-    ) {
-        let received_at = Instant::now();
-        let mut permits = permits.into_iter();
-        for delivery in deliveries {
-            let Some(permit) = permits.next() else {
-                // The backend returned more than asked for: never run beyond the cap, never drop.
-                tracing::warn!(queue = %self.queue, message_id = %delivery.message_id, "receive returned more messages than requested; released");
-                self.change_visibility(&delivery.receipt_handle, Duration::ZERO).await;
-                continue;
-            };
-            let span = tracing::info_span!(
-                "task",
-                queue = %self.queue,
-                event_type = delivery.event_type().unwrap_or("<undecodable>"),
-                message_id = %delivery.message_id,
-                receive_count = delivery.receive_count,
-            );
-            let task = run_task(self.clone(), Arc::new(delivery), received_at, acks.clone(), hard_stop.clone(), permit);
-            let tracked = tasks.track();
-            // Detached: the tracker counts it, and a panic outside the handler (which `catch_unwind`
-            // covers) still untracks it when its future is dropped.
-            tokio::spawn(
-                async move {
-                    task.await;
-                    drop(tracked);
-                }
-                .instrument(span),
-            );
-        }
-    }
-}
-
-/// Completes with the stop deadline once a stop is requested (now, if the pool is gone).
-async fn stopped(stop: &mut StopSignal) -> Instant {
-    match stop.wait_for(Option::is_some).await {
-        Ok(deadline) => (*deadline).unwrap_or_else(Instant::now),
-        Err(_) => Instant::now(),
     }
 }

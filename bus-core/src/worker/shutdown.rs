@@ -1,12 +1,5 @@
-//! Stopping: drain in-flight tasks within a deadline, release the rest; the reports of a stop.
-
-use std::sync::atomic::Ordering::Relaxed;
-
-use tokio::time::Instant;
-
-use super::cancel::CancellationToken;
-use super::runner::Runner;
-use super::tracker::Tracker;
+//! The reports of a stop (the runner loop drains in-flight tasks within the deadline and releases the
+//! rest).
 
 /// What stopping one queue's runner did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,32 +30,5 @@ impl ShutdownReport {
     /// Messages released because their handlers missed the deadline, over all queues.
     pub fn released(&self) -> u64 {
         self.queues.iter().map(|q| q.released).sum()
-    }
-}
-
-/// Waits for `tasks` until `deadline`; then cancels what is left (those tasks drop their handler and
-/// release their message) and waits for them to finish releasing.
-pub(crate) async fn drain(
-    runner: &Runner,
-    tasks: &Tracker,
-    deadline: Instant,
-    hard_stop: &CancellationToken,
-) -> RunnerReport {
-    let in_flight = tasks.len();
-    let released_before = runner.metrics.counters.released.load(Relaxed);
-    if in_flight > 0 {
-        tracing::info!(queue = %runner.queue, in_flight, "stopping: waiting for in-flight tasks");
-    }
-    let all_done = tokio::time::timeout_at(deadline, tasks.idle()).await.is_ok();
-    if !all_done {
-        tracing::warn!(queue = %runner.queue, left = tasks.len(), "stop deadline passed: releasing unfinished tasks");
-        hard_stop.cancel();
-        tasks.idle().await;
-    }
-    RunnerReport {
-        queue: runner.queue.to_string(),
-        was_running: true,
-        in_flight,
-        released: runner.metrics.counters.released.load(Relaxed) - released_before,
     }
 }

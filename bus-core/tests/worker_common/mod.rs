@@ -171,7 +171,7 @@ impl Publisher for RecordingPublisher {
 #[derive(Debug)]
 pub struct Faulty {
     pub inner: Arc<dyn Subscription>,
-    /// Visibility changes fail while set.
+    /// Visibility changes fail while set (single calls with an error, batches entry by entry).
     pub fail_visibility: AtomicBool,
     /// This many next receives fail.
     pub fail_receives: AtomicU32,
@@ -186,6 +186,8 @@ pub struct Faulty {
     acks_seen: AtomicUsize,
     /// The size of every delete batch.
     pub ack_batches: Mutex<Vec<usize>>,
+    /// The size of every visibility change batch.
+    pub visibility_batches: Mutex<Vec<usize>>,
 }
 
 impl Faulty {
@@ -200,6 +202,7 @@ impl Faulty {
             fail_every_nth_ack: AtomicUsize::new(0),
             acks_seen: AtomicUsize::new(0),
             ack_batches: Mutex::default(),
+            visibility_batches: Mutex::default(),
         })
     }
 }
@@ -266,6 +269,11 @@ impl Subscription for Faulty {
         &self,
         entries: Vec<(String, ReceiptHandle, Duration)>,
     ) -> Result<BatchOutcome, BusError> {
+        self.visibility_batches.lock().unwrap().push(entries.len());
+        if self.fail_visibility.load(SeqCst) {
+            let failed = entries.into_iter().map(|e| BatchEntryError::from_error(e.0, &injected("change visibility")));
+            return Ok(BatchOutcome { successful: Vec::new(), failed: failed.collect() });
+        }
         self.inner.change_visibility_batch(entries).await
     }
 }
