@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_sqs::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName, SendMessageBatchRequestEntry};
@@ -45,6 +46,7 @@ fn clients(endpoint: &str) -> Clients {
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new("test", "test", None, None, "bench")))
         .endpoint_url(endpoint)
         .retry_config(RetryConfig::disabled())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .build();
     Clients { sns: aws_sdk_sns::Client::new(&cfg), sqs: aws_sdk_sqs::Client::new(&cfg) }
@@ -91,11 +93,29 @@ async fn preload(c: &Clients, f: &Fanout, depth: usize, cap: Duration) -> Result
     Ok(done)
 }
 
-/// Publishes `messages` (one `Publish` each) from `workers` tasks while 2 consumer tasks per queue
-/// receive up to 10 (long poll of 1 s) and delete each batch in one call. Returns messages/s: messages
-/// published whose copy was received and deleted in both queues (with preloaded queues, the deletes
-/// keep the depth level), per second, the messages counted, and the seconds. Publishing stops at `cap`;
-/// consumers get 5 more seconds to drain.
+/// Receives up to 10 messages of `q` (no wait) and deletes them in one batch; returns how many.
+async fn take(c: &Clients, q: &str) -> Result<usize, Error> {
+    let got = c.sqs.receive_message().queue_url(q).max_number_of_messages(10).send().await?;
+    let msgs = got.messages();
+    if msgs.is_empty() {
+        return Ok(0);
+    }
+    let mut del = c.sqs.delete_message_batch().queue_url(q);
+    for (i, m) in msgs.iter().enumerate() {
+        del = del.entries(
+            DeleteMessageBatchRequestEntry::builder()
+                .id(format!("d{i}"))
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .build()?,
+        );
+    }
+    Ok(del.send().await?.successful().len())
+}
+
+/// `workers` tasks each publish 10 messages (one `Publish` each), then receive up to 10 from each
+/// queue and delete them in one batch, until `messages` were published (or `cap` passed); the queues
+/// are then drained. Returns messages/s (messages published whose copy was deleted from both queues;
+/// with preloaded queues the deletes keep the depth level), the messages counted, and the seconds.
 async fn run(
     c: &Clients,
     f: &Fanout,
@@ -103,76 +123,43 @@ async fn run(
     workers: usize,
     cap: Duration,
 ) -> Result<(f64, usize, f64), Error> {
-    let published = Arc::new(AtomicUsize::new(0));
     let claimed = Arc::new(AtomicUsize::new(0));
+    let published = Arc::new(AtomicUsize::new(0));
+    let deleted: Arc<[AtomicUsize; 2]> = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
     let t0 = Instant::now();
-    let mut publishers = Vec::new();
+    let mut tasks = Vec::new();
     for w in 0..workers {
-        let (c, published, claimed, topic) = (c.clone(), published.clone(), claimed.clone(), f.topic.clone());
-        publishers.push(tokio::spawn(async move {
+        let (c, claimed, published, deleted) = (c.clone(), claimed.clone(), published.clone(), deleted.clone());
+        let (topic, queues) = (f.topic.clone(), f.queues.clone());
+        tasks.push(tokio::spawn(async move {
             let body = format!(r#"{{"type":"BENCH","data":{{"worker":{w},"pad":"{}"}}}}"#, "p".repeat(120));
-            while t0.elapsed() < cap && claimed.fetch_add(1, Ordering::Relaxed) < messages {
-                c.sns.publish().topic_arn(&topic).message(&body).send().await?;
-                published.fetch_add(1, Ordering::Relaxed);
+            while t0.elapsed() < cap && claimed.fetch_add(10, Ordering::Relaxed) < messages {
+                for _ in 0..10 {
+                    c.sns.publish().topic_arn(&topic).message(&body).send().await?;
+                }
+                published.fetch_add(10, Ordering::Relaxed);
+                for (i, q) in queues.iter().enumerate() {
+                    deleted[i].fetch_add(take(&c, q).await?, Ordering::Relaxed);
+                }
             }
             Ok::<(), Error>(())
         }));
     }
-    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut consumers = Vec::new();
-    let deleted: [Arc<AtomicUsize>; 2] = [Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0))];
-    for (qi, q) in f.queues.iter().enumerate() {
-        for _ in 0..2 {
-            let (c, q, deleted, published, done) =
-                (c.clone(), q.clone(), deleted[qi].clone(), published.clone(), done.clone());
-            consumers.push(tokio::spawn(async move {
-                let drain = cap + Duration::from_secs(5);
-                while t0.elapsed() < drain && !done.load(Ordering::Relaxed) {
-                    let target = if published.load(Ordering::Relaxed) >= messages { messages } else { usize::MAX };
-                    if deleted.load(Ordering::Relaxed) >= target {
-                        break;
-                    }
-                    let got = c
-                        .sqs
-                        .receive_message()
-                        .queue_url(&q)
-                        .max_number_of_messages(10)
-                        .wait_time_seconds(1)
-                        .send()
-                        .await?;
-                    let msgs = got.messages();
-                    if msgs.is_empty() {
-                        continue;
-                    }
-                    let mut del = c.sqs.delete_message_batch().queue_url(&q);
-                    for (i, m) in msgs.iter().enumerate() {
-                        del = del.entries(
-                            DeleteMessageBatchRequestEntry::builder()
-                                .id(format!("d{i}"))
-                                .receipt_handle(m.receipt_handle().unwrap_or_default())
-                                .build()?,
-                        );
-                    }
-                    let out = del.send().await?;
-                    deleted.fetch_add(out.successful().len(), Ordering::Relaxed);
-                }
-                Ok::<(), Error>(())
-            }));
-        }
-    }
-    for t in publishers {
+    for t in tasks {
         t.await??;
     }
     let total = published.load(Ordering::Relaxed);
-    // Wait until both queues deleted as many as were published (or the drain time passed).
-    while deleted.iter().any(|d| d.load(Ordering::Relaxed) < total) && t0.elapsed() < cap + Duration::from_secs(5) {
-        tokio::time::sleep(Duration::from_millis(2)).await;
+    let drain = cap + Duration::from_secs(5);
+    for (i, q) in f.queues.iter().enumerate() {
+        while deleted[i].load(Ordering::Relaxed) < total && t0.elapsed() < drain {
+            let n = take(c, q).await?;
+            deleted[i].fetch_add(n, Ordering::Relaxed);
+            if n == 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
     }
     let secs = t0.elapsed().as_secs_f64();
-    done.store(true, Ordering::Relaxed);
-    for t in consumers {
-        t.await??;
-    }
     let counted = deleted.iter().map(|d| d.load(Ordering::Relaxed)).min().unwrap_or(0).min(total);
     Ok((counted as f64 / secs, counted, secs))
 }

@@ -2,7 +2,8 @@
 //! (`bus serve`).
 //!
 //! Any AWS SDK pointed at it works unchanged: SQS over the JSON protocol (`X-Amz-Target:
-//! AmazonSQS.<Action>`), SNS over the query protocol (form-encoded `Action=...`, XML answers).
+//! AmazonSQS.<Action>`) and over the older query protocol, SNS over the query protocol (form-encoded
+//! `Action=...`, XML answers).
 //! Topics fan out to subscribed queues through the engine's exact SNS filter policies (every operator,
 //! AWS's error texts), with the SNS envelope or raw delivery; queues have SQS semantics (visibility,
 //! receipt handles, redrive, delays, long polling, FIFO). Errors are shaped as AWS sends them, so SDKs
