@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: formatting, lints, docs, and every test of the workspace, including the AWS
-# backend's tests against a local SNS/SQS server (moto) that this script starts on 127.0.0.1 and stops.
+# backend's tests against a local SNS/SQS server (moto) that this script starts on 127.0.0.1 and stops,
+# and the AWS backend's tests once more against `bus serve` (scripts/bus-serve.sh).
 #
 # Usage: scripts/test.sh
 set -euo pipefail
@@ -22,3 +23,6 @@ cargo build --workspace --all-targets --locked
 
 step "cargo test --workspace, with the AWS backend against moto on 127.0.0.1"
 scripts/moto.sh cargo test --workspace --locked
+
+step "cargo test -p bus-aws, with the AWS backend against bus serve on 127.0.0.1"
+scripts/bus-serve.sh cargo test -p bus-aws --locked
