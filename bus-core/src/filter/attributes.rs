@@ -8,7 +8,7 @@
 
 use super::engine::{Engine, ROOT};
 use super::index::Val;
-use super::number::{parse_sns_number, quantize};
+use super::number::{quantize_text, sns_number_quantum};
 use super::scan::{Cursor, Invalid, TextBuffers, MAX_DEPTH};
 use super::scratch::{MatchState, Scratch};
 use crate::message::{AttributeValue, MessageAttributes};
@@ -40,9 +40,9 @@ impl Engine {
                     n.index.feed(Val::Str(s), &mut st);
                 }
                 AttributeValue::Number(text) => {
-                    if let Some(v) = parse_sns_number(text) {
+                    if let Some(q) = sns_number_quantum(text) {
                         st.present(node);
-                        n.index.feed(Val::Num(quantize(v)), &mut st);
+                        n.index.feed(Val::Num(q), &mut st);
                     }
                 }
                 AttributeValue::StringArray(json) => {
@@ -97,7 +97,7 @@ fn elements(
             index.feed(Val::Str(s), st);
             return Ok(());
         }
-        b'-' | b'0'..=b'9' => Val::Num(quantize(cursor.number()?.parse().map_err(|_| Invalid)?)),
+        b'-' | b'0'..=b'9' => Val::Num(quantize_text(cursor.number()?).ok_or(Invalid)?),
         _ => match cursor.literal()? {
             Some(b) => Val::Bool(b),
             None => Val::Null,

@@ -8,7 +8,7 @@
 
 use super::engine::{Engine, ROOT};
 use super::index::Val;
-use super::number::quantize;
+use super::number::quantize_text;
 use super::scan::{Cursor, Invalid, TextBuffers, MAX_DEPTH};
 use super::scratch::{MatchState, Scratch};
 
@@ -48,9 +48,9 @@ impl Walk<'_, '_, '_, '_> {
             b'-' | b'0'..=b'9' => {
                 let text = self.cursor.number()?;
                 if n.target {
-                    let v: f64 = text.parse().map_err(|_| Invalid)?;
+                    let q = quantize_text(text).ok_or(Invalid)?;
                     self.st.present(node);
-                    n.index.feed(Val::Num(quantize(v)), self.st);
+                    n.index.feed(Val::Num(q), self.st);
                 }
                 Ok(())
             }

@@ -7,11 +7,17 @@
 //!    document order as AWS's streaming parser does.
 //! 2. **validate** (`validate`): nested objects in `MessageAttributes` scope, at most [`MAX_KEYS`] keys,
 //!    at most [`MAX_COMBINATIONS`] combinations counted AWS's way, at most [`MAX_POLICY_BYTES`] bytes.
-//! 3. **compile** (`compile`, `engine`, `index`): `$or` is expanded into branches; every key path goes
-//!    into a trie, every rule into the value index of its path.
-//! 4. **match** (`attributes`, `body`, `scratch`): one pass over the message, visiting only keys some
-//!    policy mentions, with no heap allocation once per-thread buffers have warmed up (a body string with
-//!    escape sequences is unescaped into serde_json's buffer, which allocates only the first time).
+//! 3. **compile** (`compile`, `engine`, `index`, `ranges`): `$or` is expanded into branches; every key
+//!    path goes into a trie, every rule into the value index of its path (hash lookups for exact values,
+//!    per-length lookups for prefixes and suffixes, sorted bounds for numeric ranges).
+//! 4. **match** (`scan`, `attributes`, `body`, `scratch`): one pass over the message with a zero-copy,
+//!    strictly validating JSON scanner, visiting only keys some policy mentions; no heap allocation once
+//!    the per-thread buffers have warmed up (escaped strings are unescaped into a reusable buffer).
+//!
+//! Cost per message depends on the message and on how many conditions it satisfies, not on the number
+//! of policies (except for `wildcard`, `anything-but`, `exists` and `cidr` rules, which are checked one by
+//! one at their key). The whole body is validated, as SNS does: unlike matchers that stop reading once
+//! they have seen the keys they need, a body that is not valid JSON matches nothing.
 //!
 //! [`SnsFilterPolicy`] is one compiled policy; [`FilterSet`] matches the policies of all subscriptions of
 //! a topic in one pass. [`conformance`] runs the JSONL conformance vectors.

@@ -21,6 +21,56 @@ pub(crate) fn quantize(v: f64) -> Quantum {
     (v * 1_000_000.0).round() as i64
 }
 
+/// Quantises the text of a number in JSON or SNS Number syntax (already validated). Decimals with at
+/// most 15 significant digits and 6 fractional digits whose quantum stays below 2⁵¹ are converted with
+/// integer arithmetic, which gives exactly what `quantize(text.parse::<f64>())` gives (the float path is
+/// off by less than half a quantum there) at a fraction of the cost; anything else takes the float path.
+pub(crate) fn quantize_text(text: &str) -> Option<Quantum> {
+    let b = text.as_bytes();
+    let (negative, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    let mut mantissa: i64 = 0;
+    let mut significant = 0u32;
+    let mut fraction: Option<u32> = None;
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                if mantissa != 0 || c != b'0' {
+                    significant += 1;
+                }
+                mantissa = mantissa * 10 + i64::from(c - b'0');
+                if let Some(f) = fraction.as_mut() {
+                    *f += 1;
+                }
+                if significant > 15 || fraction.is_some_and(|f| f > 6) {
+                    return slow_quantize(text);
+                }
+            }
+            b'.' if fraction.is_none() => fraction = Some(0),
+            _ => return slow_quantize(text),
+        }
+    }
+    let has_digit = digits.iter().any(u8::is_ascii_digit);
+    let scaled = match mantissa.checked_mul(10i64.pow(6 - fraction.unwrap_or(0))) {
+        Some(scaled) if has_digit && scaled < 1 << 51 => scaled,
+        _ => return slow_quantize(text),
+    };
+    Some(if negative { -scaled } else { scaled })
+}
+
+fn slow_quantize(text: &str) -> Option<Quantum> {
+    text.trim().parse::<f64>().ok().filter(|v| v.is_finite()).map(quantize)
+}
+
+/// Quantises a `Number` attribute value; `None` if it is not a finite number in SNS Number syntax.
+pub(crate) fn sns_number_quantum(text: &str) -> Option<Quantum> {
+    parse_sns_number(text)?;
+    quantize_text(text.trim())
+}
+
 /// Parses a `Number` attribute value (SNS Number syntax: optional sign, digits with an optional fraction,
 /// optional exponent; surrounding whitespace ignored). `None` if it is not a finite number.
 pub(crate) fn parse_sns_number(text: &str) -> Option<f64> {
@@ -144,6 +194,56 @@ mod tests {
         assert_eq!(quantize(-1e300), i64::MIN);
         assert!(quantize(1e13) > quantize(POLICY_NUMBER_LIMIT));
         assert_eq!(quantize(POLICY_NUMBER_LIMIT), 1_000_000_000_000_000);
+    }
+
+    #[test]
+    fn text_quantisation_matches_the_float_path() {
+        let cases = [
+            "0",
+            "-0",
+            "1",
+            "100",
+            "100.0",
+            "100.1",
+            "301.5",
+            "-1",
+            "-0.00001",
+            "0.000003",
+            "4.35",
+            "1234.56",
+            "999999999.999999",
+            "-122.440931947504311",
+            "37.759499689193561",
+            "1e2",
+            "3.015e2",
+            "+5",
+            "0.1234565",
+            "123456789012345",
+            "2251799813.685247",
+            "2251799813.685248",
+            "9007199254.740993",
+            "1e300",
+            "1e400",
+            "00012",
+            "1.",
+            ".5",
+            "-",
+            ".",
+            "",
+        ];
+        for text in cases {
+            let float = text.trim().parse::<f64>().ok().filter(|v| v.is_finite()).map(quantize);
+            assert_eq!(quantize_text(text), float, "{text}");
+        }
+        // Exhaustively over a grid of short decimals.
+        for whole in [0i64, 1, 7, 42, 999, 123_456, 987_654_321] {
+            for frac in 0..1000 {
+                for digits in [1, 2, 3, 4, 5, 6] {
+                    let text = format!("{whole}.{frac:0digits$}");
+                    assert_eq!(quantize_text(&text), text.parse::<f64>().ok().map(quantize), "{text}");
+                }
+            }
+        }
     }
 
     #[test]
