@@ -18,7 +18,8 @@
 //! Profiling: `runner_bench EVENTS profile raw|runner` runs one measured phase only, inside the
 //! function `measured`, after filling the queue outside it; with valgrind:
 //! `valgrind --tool=callgrind --toggle-collect='runner_bench::measured*' runner_bench 20000 profile runner`
-//! (`profile spawned`: the runner with spawned handlers)
+//! (`profile spawned`: with spawned handlers; `profile inrunner`: in the runner, not adaptive, since
+//! under valgrind every batch looks slow and an adaptive runner switches to spawning)
 //! counts the instructions of that phase alone (divide by EVENTS for a per-message cost).
 #![allow(clippy::print_stdout)]
 
@@ -45,9 +46,18 @@ async fn filled_backend(events: u64) -> Arc<dyn Backend> {
 }
 
 /// Runs one measured phase; a named, never-inlined frame for `callgrind --toggle-collect`.
+///
+/// With `RUNNER_BENCH_PHASE=1` it prints the phase's bounds on the monotonic clock, for
+/// `perf record -k mono` and `perf report --time START,END`.
 #[inline(never)]
 fn measured<R>(phase: impl FnOnce() -> R) -> R {
-    phase()
+    let show = std::env::var_os("RUNNER_BENCH_PHASE").is_some();
+    let start = Instant::now();
+    let r = phase();
+    if show {
+        println!("phase: {start:?} .. {:?}", Instant::now());
+    }
+    r
 }
 
 /// The baseline: receive up to 10, delete them in one batch, until the queue is empty. Returns msg/s.
@@ -241,6 +251,7 @@ fn main() {
         let rate = match args.next().as_deref() {
             Some("raw") => raw_round(&current, events),
             Some("spawned") => runner_round(&current, events, Execution::Spawned),
+            Some("inrunner") => runner_round(&current, events, Execution::InRunner),
             _ => runner_round(&current, events, Execution::default()),
         };
         println!("{rate:?} per second [current_thread]");

@@ -9,13 +9,14 @@ use tokio::time::Instant;
 use super::metrics::{add, inc};
 use super::observer::TaskEvent;
 use super::runner::Runner;
+use super::task::Received;
 use super::task::TaskInfo;
-use crate::backend::Delivery;
+use crate::backend::ReceiptHandle;
 
 /// One message to delete.
 #[derive(Debug)]
 pub(crate) struct AckEntry {
-    pub(crate) delivery: Arc<Delivery>,
+    pub(crate) received: Arc<Received>,
     /// The observer's summary (`Some` exactly when there is an observer).
     pub(crate) info: Option<Arc<TaskInfo>>,
 }
@@ -60,50 +61,49 @@ impl AckBuffer {
     }
 }
 
-/// Deletes one batch; counts and reports each entry's outcome.
-pub(crate) async fn flush(runner: &Runner, batch: Vec<AckEntry>) {
-    // The delivery is usually no longer shared: take its receipt handle instead of copying it.
-    let mut meta = Vec::with_capacity(batch.len());
-    let mut entries = Vec::with_capacity(batch.len());
-    for (i, entry) in batch.into_iter().enumerate() {
-        let (message_id, receipt) = match Arc::try_unwrap(entry.delivery) {
-            Ok(d) => (d.message_id, d.receipt_handle),
-            Err(shared) => (shared.message_id.clone(), shared.receipt_handle.clone()),
-        };
-        meta.push((message_id, entry.info));
-        entries.push((i.to_string(), receipt));
-    }
+/// Deletes one batch; counts and reports each entry's outcome. Gives the tasks back (for reuse).
+pub(crate) async fn flush(runner: &Runner, mut batch: Vec<AckEntry>) -> Vec<AckEntry> {
+    // The task is usually no longer shared: take its receipt handle instead of copying it.
+    let entries: Vec<(String, ReceiptHandle)> = batch
+        .iter_mut()
+        .enumerate()
+        .map(|(i, entry)| {
+            let receipt = match Arc::get_mut(&mut entry.received) {
+                Some(received) => ReceiptHandle(std::mem::take(&mut received.delivery.receipt_handle.0)),
+                None => entry.received.delivery.receipt_handle.clone(),
+            };
+            (i.to_string(), receipt)
+        })
+        .collect();
     let counters = &runner.metrics.counters;
-    let count = entries.len();
     match runner.subscription.ack_batch(entries).await {
         Ok(outcome) => {
             add(&counters.acked, outcome.successful.len());
             if runner.observer.is_some() {
                 for id in &outcome.successful {
-                    if let Some((_, info)) = id.parse::<usize>().ok().and_then(|i| meta.get(i)) {
-                        runner.emit_task(info, TaskEvent::Acked);
+                    if let Some(entry) = id.parse::<usize>().ok().and_then(|i| batch.get(i)) {
+                        runner.emit_task(&entry.info, TaskEvent::Acked);
                     }
                 }
             }
             for failed in &outcome.failed {
-                let Some((message_id, info)) = failed.id.parse::<usize>().ok().and_then(|i| meta.get(i)) else {
-                    continue;
-                };
+                let Some(entry) = failed.id.parse::<usize>().ok().and_then(|i| batch.get(i)) else { continue };
                 inc(&counters.ack_failed);
                 tracing::warn!(
-                    queue = %runner.queue, message_id = %message_id, code = %failed.code,
+                    queue = %runner.queue, message_id = %entry.received.delivery.message_id, code = %failed.code,
                     "delete failed: {}; the message will be redelivered", failed.message
                 );
                 let error = format!("{}: {}", failed.code, failed.message);
-                runner.emit_task(info, |task| TaskEvent::AckFailed { task, error });
+                runner.emit_task(&entry.info, |task| TaskEvent::AckFailed { task, error });
             }
         }
         Err(e) => {
-            tracing::warn!(queue = %runner.queue, entries = count, "delete batch failed: {e}; the messages will be redelivered");
-            add(&counters.ack_failed, count);
-            for (_, info) in &meta {
-                runner.emit_task(info, |task| TaskEvent::AckFailed { task, error: e.to_string() });
+            tracing::warn!(queue = %runner.queue, entries = batch.len(), "delete batch failed: {e}; the messages will be redelivered");
+            add(&counters.ack_failed, batch.len());
+            for entry in &batch {
+                runner.emit_task(&entry.info, |task| TaskEvent::AckFailed { task, error: e.to_string() });
             }
         }
     }
+    batch
 }

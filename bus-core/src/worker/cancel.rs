@@ -53,6 +53,11 @@ impl CancellationToken {
         self.inner.cancelled.load(Ordering::Acquire)
     }
 
+    /// Whether a new task may be given this token: nobody else holds it and it is not cancelled.
+    pub(crate) fn is_reusable(&self) -> bool {
+        Arc::strong_count(&self.inner) == 1 && Arc::weak_count(&self.inner) == 0 && !self.is_cancelled()
+    }
+
     /// Completes when the token is cancelled (at once if it already is).
     pub async fn cancelled(&self) {
         loop {

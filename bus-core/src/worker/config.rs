@@ -34,9 +34,10 @@ pub enum Execution {
     /// parallel on a multi-thread runtime, and a handler that computes for long holds up only its
     /// own thread. Costs a task spawn and a cross-task wake-up per message.
     Spawned,
-    /// [`InRunner`](Self::InRunner) until handler code has held the runner longer than this, three
-    /// times in a row (so that a single preemption of the thread does not count); then
-    /// [`Spawned`](Self::Spawned) until the runner is restarted. The default, with 1 ms.
+    /// [`InRunner`](Self::InRunner) until handlers hold the runner longer than this per poll (on
+    /// average over a receive batch or a round of polls, measured on one in four), three measurements
+    /// in a row so that a preemption of the thread does not count; then [`Spawned`](Self::Spawned)
+    /// until the runner is restarted. The default, with 1 ms.
     Adaptive(Duration),
 }
 

@@ -25,9 +25,11 @@ use super::heartbeat::{self, cap_delay, Extension};
 use super::metrics::{add, inc};
 use super::observer::TaskEvent;
 use super::permits::{Held, Permits};
+use super::recycle::Spares;
 use super::runner::{Runner, StopSignal};
 use super::settle::{Io, Unfinished};
 use super::shutdown::RunnerReport;
+use super::task::{Received, Task};
 use crate::backend::{Delivery, ReceiveOptions};
 use crate::error::BusError;
 use crate::limits::{MAX_BATCH_ENTRIES, MAX_RECEIVE_MESSAGES};
@@ -36,8 +38,12 @@ use crate::limits::{MAX_BATCH_ENTRIES, MAX_RECEIVE_MESSAGES};
 const ROUNDS: usize = 32;
 /// Receives per round at most.
 const RECEIVES_PER_ROUND: usize = 8;
-/// Slow handler polls in a row after which an adaptive runner spawns its handlers.
+/// Spare task allocations kept per loop at most.
+const MAX_SPARES: usize = 256;
+/// Slow measurements in a row after which an adaptive runner spawns its handlers.
 const SLOW_STREAK: u32 = 3;
+/// An adaptive runner measures one receive batch (or round of handler polls) in this many.
+const MEASURE_EVERY: u32 = 4;
 
 /// A receive's outcome, with the permits taken for it.
 struct Fetched<'r> {
@@ -58,10 +64,15 @@ pub(crate) struct Drive<'r> {
     want: usize,
     receive_failures: u32,
     handlers: FuturesUnordered<Running<'r>>,
-    pub(crate) io: FuturesUnordered<BoxFuture<'r, Io>>,
+    io: FuturesUnordered<BoxFuture<'r, Io>>,
+    /// New I/O futures, polled once before they join `io` (most complete at once on a local backend).
+    fresh: Vec<BoxFuture<'r, Io>>,
     flights: Flights,
     pub(crate) acks: AckBuffer,
     pub(crate) releases: Vec<Unfinished>,
+    spares: Spares,
+    /// Completions not yet added to the counter (added once per round).
+    pub(crate) completed: usize,
     held: Held<'r>,
     /// Tasks received and not yet settled (their message's fate is not known yet).
     pub(crate) live: usize,
@@ -74,6 +85,8 @@ pub(crate) struct Drive<'r> {
     /// While adaptive and not yet spawning: how long handler code may hold the loop.
     slow_limit: Option<Duration>,
     slow_streak: u32,
+    /// Counts the chances to measure (one in [`MEASURE_EVERY`] is measured).
+    measure_tick: u32,
     in_flight_at_stop: usize,
     released_before: u64,
 }
@@ -97,9 +110,12 @@ impl<'r> Drive<'r> {
             receive_failures: 0,
             handlers: FuturesUnordered::new(),
             io: FuturesUnordered::new(),
+            fresh: Vec::new(),
             flights: Flights::default(),
             acks: AckBuffer::new(config.ack_batch_size, config.ack_linger),
             releases: Vec::new(),
+            spares: Spares::new(runner.queue.clone(), config.concurrency.min(MAX_SPARES)),
+            completed: 0,
             held: Held::default(),
             live: 0,
             settled: 0,
@@ -109,6 +125,7 @@ impl<'r> Drive<'r> {
             spawn,
             slow_limit,
             slow_streak: 0,
+            measure_tick: 0,
             in_flight_at_stop: 0,
             released_before: 0,
         }
@@ -156,6 +173,7 @@ impl<'r> Drive<'r> {
         if self.settled == 0 {
             return false;
         }
+        add(&self.runner.metrics.counters.completed, std::mem::take(&mut self.completed));
         let n = std::mem::take(&mut self.settled);
         // The gauges go down before the permits go back, so they never show more than the caps.
         self.runner.metrics.in_flight.sub(n);
@@ -168,32 +186,55 @@ impl<'r> Drive<'r> {
         if self.handlers.is_empty() {
             return false;
         }
-        let clock = self.slow_limit.map(|_| std::time::Instant::now());
-        let mut progress = false;
+        let clock = self.clock();
+        let mut ended = 0;
         while let Poll::Ready(Some((key, end))) = self.handlers.poll_next_unpin(cx) {
             self.on_end(key, end);
-            progress = true;
+            ended += 1;
         }
-        self.measure(clock);
-        progress
+        self.measure(clock, ended);
+        ended > 0
+    }
+
+    /// Starts an I/O future (polled with the next round's I/O).
+    pub(crate) fn push_io(&mut self, future: BoxFuture<'r, Io>) {
+        self.fresh.push(future);
     }
 
     fn poll_io(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
-        while let Poll::Ready(Some(done)) = self.io.poll_next_unpin(cx) {
-            match done {
-                Io::Settled(n) => self.settle(n),
-                Io::Extended(failed) => {
-                    let now = Instant::now();
-                    for (key, error) in failed {
-                        self.cancel(key, &error, now);
-                    }
+        while !self.fresh.is_empty() {
+            for mut future in std::mem::take(&mut self.fresh) {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(done) => self.on_io(done),
+                    Poll::Pending => self.io.push(future),
                 }
-                Io::Done => {}
+                progress = true;
             }
+        }
+        while let Poll::Ready(Some(done)) = self.io.poll_next_unpin(cx) {
+            self.on_io(done);
             progress = true;
         }
         progress
+    }
+
+    fn on_io(&mut self, done: Io) {
+        match done {
+            Io::Settled(n) => self.settle(n),
+            Io::Extended(failed) => {
+                let now = Instant::now();
+                for (key, error) in failed {
+                    self.cancel(key, &error, now);
+                }
+            }
+            Io::Flushed(batch) => {
+                for entry in batch {
+                    self.spares.put(entry.received);
+                }
+            }
+            Io::Done => {}
+        }
     }
 
     fn poll_fetch(&mut self, cx: &mut Context<'_>) -> bool {
@@ -210,6 +251,9 @@ impl<'r> Drive<'r> {
                     self.retry_in = Duration::ZERO;
                     self.want = if deliveries.is_empty() { 1 } else { MAX_RECEIVE_MESSAGES };
                     self.start_batch(cx, permits, deliveries);
+                    // Send the deletes (and whatever else the batch started) before receiving more:
+                    // fewer messages in flight, a smaller working set.
+                    self.poll_io(cx);
                     self.release_settled();
                 }
                 Some(Fetched { permits, result: Err(e) }) => {
@@ -253,16 +297,17 @@ impl<'r> Drive<'r> {
         runner.metrics.in_flight.add(n);
         runner.global_in_flight.add(n);
         let received_at = Instant::now();
-        let clock = self.slow_limit.map(|_| std::time::Instant::now());
+        let clock = self.clock();
         let mut deliveries = deliveries.into_iter();
         for delivery in deliveries.by_ref().take(n) {
-            self.start(cx, Arc::new(delivery), received_at);
+            let received = self.spares.take(delivery);
+            self.start(cx, received, received_at);
         }
-        self.measure(clock);
+        self.measure(clock, n);
         for extra in deliveries {
             // The backend returned more than asked for: never run beyond the cap, never drop.
             tracing::warn!(queue = %runner.queue, message_id = %extra.message_id, "receive returned more messages than requested; released");
-            self.io.push(Box::pin(async move {
+            self.push_io(Box::pin(async move {
                 runner.change_visibility(&extra.receipt_handle, Duration::ZERO).await;
                 Io::Done
             }));
@@ -270,9 +315,10 @@ impl<'r> Drive<'r> {
     }
 
     /// Starts one task: routes it and runs its handler (polled once here when it runs in the loop).
-    fn start(&mut self, cx: &mut Context<'_>, delivery: Arc<Delivery>, received_at: Instant) {
+    fn start(&mut self, cx: &mut Context<'_>, received: Arc<Received>, received_at: Instant) {
         let runner = self.runner;
-        let info = runner.info(&delivery);
+        let delivery = &received.delivery;
+        let info = runner.info(delivery);
         runner.emit_task(&info, TaskEvent::Received);
         let span = tracing::info_span!(
             "task",
@@ -282,37 +328,34 @@ impl<'r> Drive<'r> {
             receive_count = delivery.receive_count,
         );
         let Some(event_type) = delivery.event_type() else {
-            self.undecodable(delivery, info, span, received_at);
+            self.undecodable(received, info, span, received_at);
             return;
         };
         let Some(handler) = runner.router.route(event_type) else {
             span.in_scope(|| tracing::debug!("no handler for this event type: acknowledged and ignored"));
             inc(&runner.metrics.counters.ignored);
             runner.emit_task(&info, TaskEvent::Ignored);
-            self.ack(delivery, info);
+            self.ack(received, info);
             return;
         };
-        let cancel = super::cancel::CancellationToken::new();
-        let task = super::task::Task::shared(runner.queue.clone(), delivery.clone(), cancel.clone());
+        let task = Task::shared(received.clone());
         if self.spawn {
             inc(&runner.metrics.counters.spawned);
             let handle = execute::spawn(handler.clone(), task, span.clone());
-            let key = self
-                .flights
-                .insert(Flight::new(delivery, info, span, cancel, received_at), self.heartbeat_at(received_at));
+            let flight = Flight::new(received, info, span, received_at);
+            let key = self.flights.insert(flight, self.heartbeat_at(received_at));
             self.handlers.push(Running::spawned(key, handle));
             return;
         }
         let mut future = match execute::local(handler, task, span.clone()) {
             Ok(future) => future,
-            Err(panic) => return self.finish(delivery, info, span, received_at, End::Panicked(panic)),
+            Err(panic) => return self.finish(received, info, span, received_at, End::Panicked(panic)),
         };
         match Pin::new(&mut future).poll(cx) {
-            Poll::Ready(caught) => self.finish(delivery, info, span, received_at, end_of(caught)),
+            Poll::Ready(caught) => self.finish(received, info, span, received_at, end_of(caught)),
             Poll::Pending => {
-                let key = self
-                    .flights
-                    .insert(Flight::new(delivery, info, span, cancel, received_at), self.heartbeat_at(received_at));
+                let flight = Flight::new(received, info, span, received_at);
+                let key = self.flights.insert(flight, self.heartbeat_at(received_at));
                 self.handlers.push(Running::local(key, future));
             }
         }
@@ -325,25 +368,37 @@ impl<'r> Drive<'r> {
     /// A waiting handler ended.
     fn on_end(&mut self, key: Key, end: End) {
         let Some(flight) = self.flights.remove(key) else { return };
-        let Flight { delivery, info, span, received_at, phase, .. } = flight;
+        let Flight { received, info, span, received_at, phase, .. } = flight;
         match phase {
             Phase::Cancelled(error) => {
                 span.in_scope(|| match end {
                     End::Dropped => tracing::warn!("cancelled handler did not return within the grace period; dropped"),
                     _ => tracing::debug!("cancelled handler returned"),
                 });
-                self.abandoned(delivery, info, span, received_at, error);
+                self.abandoned(received, info, span, received_at, error);
             }
-            Phase::Running | Phase::Stopped => self.finish(delivery, info, span, received_at, end),
+            Phase::Running | Phase::Stopped => self.finish(received, info, span, received_at, end),
         }
     }
 
-    /// Adapts: a handler poll (or a round of them) that held the loop too long, several times in a
-    /// row, switches this loop to spawning its handlers.
-    fn measure(&mut self, clock: Option<std::time::Instant>) {
+    /// The start of a measurement, when this is one an adaptive loop measures.
+    fn clock(&mut self) -> Option<std::time::Instant> {
+        self.slow_limit?;
+        self.measure_tick = self.measure_tick.wrapping_add(1);
+        (self.measure_tick % MEASURE_EVERY == 0).then(std::time::Instant::now)
+    }
+
+    /// Adapts: when handler polls held the loop for longer than the limit each (on average over the
+    /// `handled` tasks of a batch or round, this loop's own work included), several measurements in a
+    /// row, this loop spawns its handlers from now on.
+    fn measure(&mut self, clock: Option<std::time::Instant>, handled: usize) {
         let (Some(started), Some(limit)) = (clock, self.slow_limit) else { return };
-        if started.elapsed() <= limit {
-            self.slow_streak = 0;
+        let per_task = started.elapsed() / u32::try_from(handled.max(1)).unwrap_or(u32::MAX);
+        if per_task <= limit {
+            // A round that ended no handler says little (maybe nothing was polled): no evidence.
+            if handled > 0 {
+                self.slow_streak = 0;
+            }
             return;
         }
         self.slow_streak += 1;
@@ -415,7 +470,7 @@ impl<'r> Drive<'r> {
                 at = now + interval;
             }
             next.push((key, at));
-            batch.push(Extension { key, receipt: flight.delivery.receipt_handle.clone(), extension });
+            batch.push(Extension { key, receipt: flight.received.delivery.receipt_handle.clone(), extension });
         }
         for (key, at) in next {
             self.flights.reschedule(key, at);
@@ -426,7 +481,7 @@ impl<'r> Drive<'r> {
         let runner = self.runner;
         while !batch.is_empty() {
             let chunk: Vec<Extension> = batch.drain(..batch.len().min(MAX_BATCH_ENTRIES)).collect();
-            self.io.push(Box::pin(async move { Io::Extended(heartbeat::extend(runner, chunk).await) }));
+            self.push_io(Box::pin(async move { Io::Extended(heartbeat::extend(runner, chunk).await) }));
         }
     }
 
@@ -473,22 +528,20 @@ impl<'r> Drive<'r> {
         while !self.releases.is_empty() {
             let chunk: Vec<Unfinished> = self.releases.drain(..self.releases.len().min(MAX_BATCH_ENTRIES)).collect();
             let runner = self.runner;
-            self.io.push(Box::pin(super::settle::release(runner, chunk)));
+            self.push_io(Box::pin(super::settle::release(runner, chunk)));
         }
     }
 
     pub(crate) fn push_flush(&mut self, batch: Vec<ack::AckEntry>) {
         let runner = self.runner;
-        self.io.push(Box::pin(async move {
-            ack::flush(runner, batch).await;
-            Io::Done
-        }));
+        self.push_io(Box::pin(async move { Io::Flushed(ack::flush(runner, batch).await) }));
     }
 
     fn finished(&self) -> Option<RunnerReport> {
         if self.deadline.is_none()
             || self.live > 0
             || !self.io.is_empty()
+            || !self.fresh.is_empty()
             || !self.acks.is_empty()
             || !self.releases.is_empty()
         {

@@ -18,9 +18,7 @@ use std::sync::Arc;
 use tokio::time::Instant;
 use tracing::Span;
 
-use super::cancel::CancellationToken;
-use super::task::TaskInfo;
-use crate::backend::Delivery;
+use super::task::{Received, TaskInfo};
 
 const NIL: u32 = u32::MAX;
 
@@ -45,10 +43,9 @@ pub(crate) enum Phase {
 /// A task whose handler is waiting.
 #[derive(Debug)]
 pub(crate) struct Flight {
-    pub(crate) delivery: Arc<Delivery>,
+    pub(crate) received: Arc<Received>,
     pub(crate) info: Option<Arc<TaskInfo>>,
     pub(crate) span: Span,
-    pub(crate) cancel: CancellationToken,
     pub(crate) received_at: Instant,
     pub(crate) phase: Phase,
     /// The next heartbeat (running) or the end of the grace period (cancelled).
@@ -57,14 +54,8 @@ pub(crate) struct Flight {
 
 impl Flight {
     /// A running task.
-    pub(crate) fn new(
-        delivery: Arc<Delivery>,
-        info: Option<Arc<TaskInfo>>,
-        span: Span,
-        cancel: CancellationToken,
-        received_at: Instant,
-    ) -> Self {
-        Flight { delivery, info, span, cancel, received_at, phase: Phase::Running, due: received_at }
+    pub(crate) fn new(received: Arc<Received>, info: Option<Arc<TaskInfo>>, span: Span, received_at: Instant) -> Self {
+        Flight { received, info, span, received_at, phase: Phase::Running, due: received_at }
     }
 
     /// Its next heartbeat (running) or the end of its grace period (cancelled).
@@ -222,7 +213,7 @@ impl Flights {
         }
         self.unlink(key.index);
         let Some(f) = self.entries[key.index as usize].flight.as_mut() else { return false };
-        f.cancel.cancel();
+        f.received.cancel.cancel();
         f.phase = Phase::Cancelled(error);
         f.due = grace_until;
         self.link_sorted(key.index, List::Grace);
@@ -236,7 +227,7 @@ impl Flights {
             self.unlink(i as u32);
             if let Some(f) = self.entries[i].flight.as_mut() {
                 if matches!(f.phase, Phase::Running) {
-                    f.cancel.cancel();
+                    f.received.cancel.cancel();
                     f.phase = Phase::Stopped;
                 }
             }
@@ -301,7 +292,8 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     use super::*;
-    use crate::backend::ReceiptHandle;
+    use crate::backend::{Delivery, ReceiptHandle};
+    use crate::worker::CancellationToken;
 
     fn flight(at: Instant) -> Flight {
         let now = SystemTime::now();
@@ -314,7 +306,8 @@ mod tests {
             "{}".into(),
             Default::default(),
         );
-        Flight::new(Arc::new(d), None, Span::none(), CancellationToken::new(), at)
+        let received = Received { queue: "q".into(), delivery: d, cancel: CancellationToken::new() };
+        Flight::new(Arc::new(received), None, Span::none(), at)
     }
 
     fn drain_due(f: &mut Flights, now: Instant) -> Vec<Key> {
@@ -359,7 +352,7 @@ mod tests {
         let b = f.insert(flight(t0), Some(t0 + s(15)));
         let (key, first) = f.pop_due_heartbeat(t0 + s(15)).unwrap();
         assert_eq!(key, a);
-        let token = first.cancel.clone();
+        let token = first.received.cancel.clone();
         assert!(f.cancel(a, "gone".into(), t0 + s(20)));
         assert!(token.is_cancelled());
         assert!(!f.cancel(a, "twice".into(), t0 + s(21)), "cancelled once");
@@ -371,7 +364,7 @@ mod tests {
         assert_eq!(f.pop_due_grace(t0 + s(20)).map(|(k, _)| k), Some(a));
         f.stop_all();
         assert!(matches!(f.get(b).unwrap().phase, Phase::Stopped));
-        assert!(f.get(b).unwrap().cancel.is_cancelled());
+        assert!(f.get(b).unwrap().received.cancel.is_cancelled());
         assert!(matches!(f.get(a).unwrap().phase, Phase::Cancelled(_)), "a cancelled task stays cancelled");
         assert_eq!(f.next_deadline(), None, "no more timers after a stop");
     }

@@ -85,6 +85,7 @@ mod metrics;
 mod observer;
 mod permits;
 mod pool;
+mod recycle;
 mod router;
 mod runner;
 mod settle;

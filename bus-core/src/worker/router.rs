@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -41,7 +42,7 @@ use crate::error::BusError;
 /// ```
 #[derive(Clone, Default)]
 pub struct Router {
-    routes: HashMap<String, Arc<dyn Handler>>,
+    routes: HashMap<String, Arc<dyn Handler>, BuildHasherDefault<Fx>>,
     fallback: Option<Arc<dyn Handler>>,
     duplicates: Vec<String>,
 }
@@ -125,6 +126,44 @@ impl fmt::Debug for Router {
     }
 }
 
+/// A word-at-a-time multiplicative hash (as `rustc`'s FxHash): a route lookup per message hashes a
+/// short event type, where SipHash costs more than the lookup. The map is only read after it is
+/// built (lookups never insert), so keys an attacker picks can only collide with the few routes there
+/// are: no flooding to fear.
+#[derive(Default)]
+struct Fx(u64);
+
+impl Fx {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        let mut word = [0u8; 8];
+        for chunk in &mut chunks {
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+}
+
 struct Typed<T, F> {
     handler: F,
     data: PhantomData<fn() -> T>,
@@ -188,6 +227,15 @@ mod tests {
         assert_eq!(out, Outcome::RetryAfter(Duration::from_secs(1)));
         assert!(r.route("D").is_none());
         assert!(!r.handles("a"), "event types are case-sensitive");
+        // Longer names than a hash word, and names that differ only past it, route apart.
+        let long = Router::new()
+            .on("ORDER_PAYMENT_CAPTURED", |_t: Task| async { Ok(Outcome::Complete) })
+            .on("ORDER_PAYMENT_CAPTURED_LATE", |_t: Task| async { Err("late".into()) });
+        assert!(long.route("ORDER_PAYMENT_CAPTURE").is_none());
+        let late = long.route("ORDER_PAYMENT_CAPTURED_LATE").unwrap();
+        assert!(late.handle(task("ORDER_PAYMENT_CAPTURED_LATE", serde_json::json!({}))).await.is_err());
+        let on_time = long.route("ORDER_PAYMENT_CAPTURED").unwrap();
+        assert!(on_time.handle(task("ORDER_PAYMENT_CAPTURED", serde_json::json!({}))).await.is_ok());
     }
 
     #[tokio::test]

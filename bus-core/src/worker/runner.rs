@@ -13,7 +13,7 @@ use super::observer::{TaskEvent, TaskObserver};
 use super::router::Router;
 use super::shutdown::RunnerReport;
 use super::task::TaskInfo;
-use crate::backend::{Delivery, Publisher, ReceiptHandle, Subscription};
+use crate::backend::{Publisher, ReceiptHandle, Subscription};
 
 /// Everything a queue's runner and its tasks share.
 pub(crate) struct Runner {
@@ -66,7 +66,7 @@ impl Runner {
     }
 
     /// The observer's summary of a task (`Some` exactly when there is an observer).
-    pub(crate) fn info(&self, delivery: &Delivery) -> Option<Arc<TaskInfo>> {
+    pub(crate) fn info(&self, delivery: &crate::backend::Delivery) -> Option<Arc<TaskInfo>> {
         self.observer.is_some().then(|| Arc::new(TaskInfo::of(&self.queue, delivery)))
     }
 

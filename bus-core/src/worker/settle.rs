@@ -18,14 +18,14 @@ use super::heartbeat::cap_delay;
 use super::metrics::inc;
 use super::observer::TaskEvent;
 use super::runner::Runner;
-use super::task::TaskInfo;
-use crate::backend::{Delivery, ReceiptHandle};
+use super::task::{Received, TaskInfo};
+use crate::backend::ReceiptHandle;
 use crate::event::Event;
 
 /// A task whose handler was dropped at a stop's deadline: its message is to be released.
 #[derive(Debug)]
 pub(crate) struct Unfinished {
-    delivery: Arc<Delivery>,
+    received: Arc<Received>,
     info: Option<Arc<TaskInfo>>,
     span: Span,
 }
@@ -37,7 +37,9 @@ pub(crate) enum Io {
     Settled(usize),
     /// Extended visibilities; these tasks' extensions failed (with the error).
     Extended(Vec<(Key, String)>),
-    /// Anything else (a delete batch, the release of an extra message).
+    /// Deleted a batch (the tasks, for reuse).
+    Flushed(Vec<AckEntry>),
+    /// Anything else (the release of an extra message).
     Done,
 }
 
@@ -45,7 +47,7 @@ impl Drive<'_> {
     /// Settles a task whose handler ended with `end`.
     pub(crate) fn finish(
         &mut self,
-        delivery: Arc<Delivery>,
+        received: Arc<Received>,
         info: Option<Arc<TaskInfo>>,
         span: Span,
         received_at: Instant,
@@ -55,25 +57,25 @@ impl Drive<'_> {
         match end {
             End::Returned(Ok(Outcome::Complete)) => {
                 span.in_scope(|| tracing::debug!("task completed"));
-                inc(&runner.metrics.counters.completed);
+                self.completed += 1;
                 runner.emit_task(&info, TaskEvent::Completed);
-                self.ack(delivery, info);
+                self.ack(received, info);
             }
-            End::Returned(Ok(Outcome::RetryAfter(delay))) => self.retry(delivery, info, span, received_at, delay),
+            End::Returned(Ok(Outcome::RetryAfter(delay))) => self.retry(received, info, span, received_at, delay),
             End::Returned(Err(e)) => {
-                self.fail(delivery, info, span, received_at, FailureKind::Error, e.chain_text(), Release::Backoff);
+                self.fail(received, info, span, received_at, FailureKind::Error, e.chain_text(), Release::Backoff);
             }
             End::Panicked(message) => {
-                self.fail(delivery, info, span, received_at, FailureKind::Panic, message, Release::Backoff);
+                self.fail(received, info, span, received_at, FailureKind::Panic, message, Release::Backoff);
             }
-            End::Dropped => self.releases.push(Unfinished { delivery, info, span }),
+            End::Dropped => self.releases.push(Unfinished { received, info, span }),
         }
     }
 
     /// Queues the delete of a settled task.
-    pub(crate) fn ack(&mut self, delivery: Arc<Delivery>, info: Option<Arc<TaskInfo>>) {
+    pub(crate) fn ack(&mut self, received: Arc<Received>, info: Option<Arc<TaskInfo>>) {
         self.settle(1);
-        if let Some(batch) = self.acks.push(AckEntry { delivery, info }) {
+        if let Some(batch) = self.acks.push(AckEntry { received, info }) {
             self.push_flush(batch);
         }
     }
@@ -81,33 +83,33 @@ impl Drive<'_> {
     /// A body that is not an event: reported and redelivered like a failure.
     pub(crate) fn undecodable(
         &mut self,
-        delivery: Arc<Delivery>,
+        received: Arc<Received>,
         info: Option<Arc<TaskInfo>>,
         span: Span,
         received_at: Instant,
     ) {
-        let error = match Event::from_body(&delivery.message.body) {
+        let error = match Event::from_body(&received.delivery.message.body) {
             Err(e) => format!("the message body is not an event {{\"type\": ..., \"data\": ...}}: {e}"),
             Ok(_) => "the message body is not an event {\"type\": ..., \"data\": ...}".to_owned(),
         };
-        self.fail(delivery, info, span, received_at, FailureKind::Undecodable, error, Release::Backoff);
+        self.fail(received, info, span, received_at, FailureKind::Undecodable, error, Release::Backoff);
     }
 
     /// A cancelled handler (its visibility could not be extended) ended or was dropped.
     pub(crate) fn abandoned(
         &mut self,
-        delivery: Arc<Delivery>,
+        received: Arc<Received>,
         info: Option<Arc<TaskInfo>>,
         span: Span,
         received_at: Instant,
         error: String,
     ) {
-        self.fail(delivery, info, span, received_at, FailureKind::Abandoned, error, Release::Leave);
+        self.fail(received, info, span, received_at, FailureKind::Abandoned, error, Release::Leave);
     }
 
     fn retry(
         &mut self,
-        delivery: Arc<Delivery>,
+        received: Arc<Received>,
         info: Option<Arc<TaskInfo>>,
         span: Span,
         received_at: Instant,
@@ -118,23 +120,23 @@ impl Drive<'_> {
             let delay = cap_delay(delay, received_at);
             tracing::debug!(delay_s = delay.as_secs_f64(), "task asked to be retried");
             inc(&runner.metrics.counters.retried);
-            if runner.is_last_receive(delivery.receive_count) {
+            if runner.is_last_receive(received.delivery.receive_count) {
                 inc(&runner.metrics.counters.dead_lettered);
                 tracing::warn!(
                     "retry asked on the last receive: the redrive will move the message to the dead-letter queue"
                 );
             }
-            runner.change_visibility(&delivery.receipt_handle, delay).await;
+            runner.change_visibility(&received.delivery.receipt_handle, delay).await;
             runner.emit_task(&info, |task| TaskEvent::Retried { task, delay });
             Io::Settled(1)
         };
-        self.io.push(Box::pin(retried.instrument(span)));
+        self.push_io(Box::pin(retried.instrument(span)));
     }
 
     #[allow(clippy::too_many_arguments)]
     fn fail(
         &mut self,
-        delivery: Arc<Delivery>,
+        received: Arc<Received>,
         info: Option<Arc<TaskInfo>>,
         span: Span,
         received_at: Instant,
@@ -144,10 +146,10 @@ impl Drive<'_> {
     ) {
         let runner = self.runner;
         let failed = async move {
-            fail(runner, &info, &delivery, received_at, kind, error, release).await;
+            fail(runner, &info, &received.delivery, received_at, kind, error, release).await;
             Io::Settled(1)
         };
-        self.io.push(Box::pin(failed.instrument(span)));
+        self.push_io(Box::pin(failed.instrument(span)));
     }
 }
 
@@ -162,7 +164,7 @@ pub(crate) async fn release(runner: &Runner, batch: Vec<Unfinished>) -> Io {
                 tracing::info!("shutdown deadline passed before the handler finished: message released");
             });
             inc(&counters.released);
-            (i.to_string(), f.delivery.receipt_handle.clone(), Duration::ZERO)
+            (i.to_string(), f.received.delivery.receipt_handle.clone(), Duration::ZERO)
         })
         .collect();
     let failed: Vec<(usize, String)> = match runner.subscription.change_visibility_batch(entries).await {

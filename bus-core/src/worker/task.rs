@@ -15,11 +15,18 @@ use crate::message::{Message, MessageAttributes};
 /// queue it came from, and a cancellation signal.
 #[derive(Debug)]
 pub struct Task {
-    queue: Arc<str>,
     // Shared with the runtime, which needs the receipt handle and the metadata once the handler is
-    // done: one allocation per task, no copies. Its `event` is always set (see `event()`).
-    delivery: Arc<Delivery>,
-    cancel: CancellationToken,
+    // done, and may cancel the token: one allocation per task (reused by the runner), no copies.
+    // Its delivery's `event` is always set (see `event()`).
+    shared: Arc<Received>,
+}
+
+/// A received message as a task and the runtime share it.
+#[derive(Debug, Clone)]
+pub(crate) struct Received {
+    pub(crate) queue: Arc<str>,
+    pub(crate) delivery: Delivery,
+    pub(crate) cancel: CancellationToken,
 }
 
 /// What [`Task::event`] returns if a delivery without an event ever reached it (the runtime never
@@ -32,28 +39,36 @@ impl Task {
     /// The runtime builds tasks itself; this is public so that handlers can be tested directly.
     pub fn new(queue: impl Into<Arc<str>>, event: Event, mut delivery: Delivery) -> Self {
         delivery.event = Some(event);
-        Task { queue: queue.into(), delivery: Arc::new(delivery), cancel: CancellationToken::new() }
+        let received = Received { queue: queue.into(), delivery, cancel: CancellationToken::new() };
+        Task { shared: Arc::new(received) }
     }
 
     /// The runtime's constructor: `delivery.event` is set.
-    pub(crate) fn shared(queue: Arc<str>, delivery: Arc<Delivery>, cancel: CancellationToken) -> Self {
-        Task { queue, delivery, cancel }
+    pub(crate) fn shared(shared: Arc<Received>) -> Self {
+        Task { shared }
     }
 
     /// Replaces the task's cancellation token.
     pub fn with_cancellation(mut self, token: CancellationToken) -> Self {
-        self.cancel = token;
+        match Arc::get_mut(&mut self.shared) {
+            Some(received) => received.cancel = token,
+            None => {
+                let mut received = Received::clone(&self.shared);
+                received.cancel = token;
+                self.shared = Arc::new(received);
+            }
+        }
         self
     }
 
     /// The queue the message was received from.
     pub fn queue(&self) -> &str {
-        &self.queue
+        &self.shared.queue
     }
 
     /// The event.
     pub fn event(&self) -> &Event {
-        self.delivery.event.as_ref().unwrap_or(&NO_EVENT)
+        self.shared.delivery.event.as_ref().unwrap_or(&NO_EVENT)
     }
 
     /// The event type (`USER_CREATED`).
@@ -74,47 +89,47 @@ impl Task {
 
     /// The SQS message id.
     pub fn message_id(&self) -> &str {
-        &self.delivery.message_id
+        &self.shared.delivery.message_id
     }
 
     /// `ApproximateReceiveCount`: 1 on the first delivery.
     pub fn receive_count(&self) -> u32 {
-        self.delivery.receive_count
+        self.shared.delivery.receive_count
     }
 
     /// When the message entered the queue (`SentTimestamp`).
     pub fn sent_at(&self) -> SystemTime {
-        self.delivery.sent_at
+        self.shared.delivery.sent_at
     }
 
     /// When the message was first received (`ApproximateFirstReceiveTimestamp`).
     pub fn first_received_at(&self) -> SystemTime {
-        self.delivery.first_received_at
+        self.shared.delivery.first_received_at
     }
 
     /// The published message's attributes (unwrapped from the SNS envelope).
     pub fn attributes(&self) -> &MessageAttributes {
-        &self.delivery.message.attributes
+        &self.shared.delivery.message.attributes
     }
 
     /// The published message (body and attributes).
     pub fn message(&self) -> &Message {
-        &self.delivery.message
+        &self.shared.delivery.message
     }
 
     /// The whole delivery (its `event` is [`event`](Self::event)).
     pub fn delivery(&self) -> &Delivery {
-        &self.delivery
+        &self.shared.delivery
     }
 
     /// The cancellation signal: fired when the runtime gives up on this task (see [`CancellationToken`]).
     pub fn cancellation(&self) -> &CancellationToken {
-        &self.cancel
+        &self.shared.cancel
     }
 
     /// Whether the runtime has given up on this task.
     pub fn is_cancelled(&self) -> bool {
-        self.cancel.is_cancelled()
+        self.shared.cancel.is_cancelled()
     }
 }
 
