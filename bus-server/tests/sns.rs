@@ -418,3 +418,31 @@ async fn fifo_topics_deliver_in_order_to_fifo_queues() {
     let err = h.sns.publish().topic_arn(&topic).message("x").send().await.unwrap_err();
     assert_eq!(err.code(), Some("InvalidParameter"), "FIFO topics need a message group");
 }
+
+#[tokio::test]
+async fn topics_and_subscriptions_are_listed_in_pages_of_100() {
+    let h = start().await;
+    let q = h.queue("q").await;
+    let mut topics = Vec::new();
+    for i in 0..150 {
+        let arn = h.topic(&format!("t{i:03}")).await;
+        h.subscribe(&arn, &q, &[]).await;
+        topics.push(arn);
+    }
+    let first = h.sns.list_topics().send().await.unwrap();
+    assert_eq!(first.topics().len(), 100);
+    let token = first.next_token().expect("a second page").to_owned();
+    let second = h.sns.list_topics().next_token(token).send().await.unwrap();
+    assert_eq!(second.topics().len(), 50);
+    assert!(second.next_token().is_none());
+    let listed: Vec<String> =
+        first.topics().iter().chain(second.topics()).filter_map(|t| t.topic_arn().map(str::to_owned)).collect();
+    assert_eq!(listed, topics);
+
+    let first = h.sns.list_subscriptions().send().await.unwrap();
+    assert_eq!(first.subscriptions().len(), 100);
+    let second = h.sns.list_subscriptions().next_token(first.next_token().unwrap()).send().await.unwrap();
+    assert_eq!(second.subscriptions().len(), 50);
+    let attrs = h.sns.get_topic_attributes().topic_arn(&topics[0]).send().await.unwrap();
+    assert_eq!(attrs.attributes().unwrap()["SubscriptionsConfirmed"], "1");
+}
