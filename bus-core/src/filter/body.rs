@@ -14,20 +14,41 @@ use super::scratch::{MatchState, Scratch};
 
 impl Engine {
     /// Matches `body` with body-scope semantics, reporting each matching policy's id.
+    ///
+    /// Regions no policy mentions are skipped without validation; only when some policy would match is
+    /// the whole body validated strictly (an invalid body matches nothing). What the matcher reads (keys
+    /// on the trie's paths, the values it compares) is always parsed strictly.
     pub(crate) fn match_body(&self, body: &str, scratch: &mut Scratch, on_match: impl FnMut(usize)) {
-        let mut st = MatchState::new(self, &mut scratch.state);
-        let mut walk = Walk { cursor: Cursor::new(body), st: &mut st, text: &mut scratch.text };
-        let is_object = walk.cursor.peek() == Some(b'{') && walk.object(ROOT, 1).is_ok() && walk.cursor.end().is_ok();
-        if is_object {
-            st.finish(true, on_match);
-        }
+        self.match_body_in(body, scratch, true, on_match);
     }
+
+    /// [`Self::match_body`], lazily validating (`lazy`) or validating every byte as it is walked.
+    pub(crate) fn match_body_in(&self, body: &str, scratch: &mut Scratch, lazy: bool, on_match: impl FnMut(usize)) {
+        let mut st = MatchState::new(self, &mut scratch.state);
+        let mut walk = Walk { cursor: Cursor::new(body), st: &mut st, text: &mut scratch.text, lazy };
+        let is_object = walk.cursor.peek() == Some(b'{') && walk.object(ROOT, 1).is_ok() && walk.cursor.end().is_ok();
+        if !is_object {
+            return;
+        }
+        if lazy && st.any_match(true) && !is_valid(body, &mut scratch.text.stack) {
+            return;
+        }
+        st.finish(true, on_match);
+    }
+}
+
+/// Whether `text` is one valid JSON value (the strict scanner).
+fn is_valid(text: &str, stack: &mut Vec<u8>) -> bool {
+    let mut c = Cursor::new(text);
+    c.skip_value(stack, 0).is_ok() && c.end().is_ok()
 }
 
 struct Walk<'a, 'e, 's, 't> {
     cursor: Cursor<'a>,
     st: &'t mut MatchState<'e, 's>,
     text: &'t mut TextBuffers,
+    /// Skip unmentioned values without validating them.
+    lazy: bool,
 }
 
 impl Walk<'_, '_, '_, '_> {
@@ -42,6 +63,10 @@ impl Walk<'_, '_, '_, '_> {
                 let s = self.cursor.string(&mut self.text.value)?;
                 self.st.present(node);
                 n.index.feed(Val::Str(s), self.st);
+                Ok(())
+            }
+            b'"' if self.lazy => {
+                self.cursor.skip_value_lazy();
                 Ok(())
             }
             b'"' => self.cursor.skip_string(),
@@ -85,6 +110,7 @@ impl Walk<'_, '_, '_, '_> {
             self.cursor.expect(b':')?;
             match child {
                 Some(child) => self.value(child, depth)?,
+                None if self.lazy => self.cursor.skip_value_lazy(),
                 None => self.cursor.skip_value(&mut self.text.stack, depth)?,
             }
             match self.cursor.peek() {

@@ -67,8 +67,12 @@ mod ranges;
 mod scan;
 mod scratch;
 mod set;
+mod skip;
 mod validate;
 mod wildcard;
+
+#[cfg(test)]
+mod lazy_tests;
 
 pub use error::{FilterError, FilterErrorKind};
 pub use set::FilterSet;

@@ -10,12 +10,12 @@
 /// Deepest nesting of arrays and objects accepted.
 pub(crate) const MAX_DEPTH: usize = 1000;
 
-const ONES: u64 = 0x0101_0101_0101_0101;
+pub(super) const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// Eight bytes at `i` as a little-endian word, if there are eight left.
 #[inline]
-fn load8(b: &[u8], i: usize) -> Option<u64> {
+pub(super) fn load8(b: &[u8], i: usize) -> Option<u64> {
     b.get(i..i + 8).and_then(|s| <[u8; 8]>::try_from(s).ok()).map(u64::from_le_bytes)
 }
 
@@ -23,7 +23,7 @@ const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
 
 /// The high bit of each byte of the result is set exactly where the byte of `x` is zero.
 #[inline]
-fn zero_flags(x: u64) -> u64 {
+pub(super) fn zero_flags(x: u64) -> u64 {
     !(((x & LOW7).wrapping_add(LOW7)) | x) & HIGHS
 }
 
@@ -46,7 +46,7 @@ fn non_digit_flags(x: u64) -> u64 {
 
 /// The index of the first flagged byte of a word loaded at `i`.
 #[inline]
-fn first_flag(i: usize, flags: u64) -> usize {
+pub(super) fn first_flag(i: usize, flags: u64) -> usize {
     i + (flags.trailing_zeros() / 8) as usize
 }
 
@@ -220,12 +220,25 @@ impl<'a> Cursor<'a> {
         self.pos = skip_value(self.bytes, self.pos, stack, depth)?;
         Ok(())
     }
+
+    /// Skips one value without validating it (see [`super::skip`]): exact on valid JSON, in bounds on
+    /// anything else.
+    #[inline]
+    pub(crate) fn skip_value_lazy(&mut self) {
+        self.pos = super::skip::skip_value(self.bytes, self.pos);
+    }
+
+    /// Number of bytes not yet consumed.
+    #[cfg(test)]
+    pub(crate) fn rest_len(&self) -> usize {
+        self.bytes.len() - self.pos
+    }
 }
 
 // The scanning primitives are free functions over (bytes, index) so the index lives in a register.
 
 #[inline]
-fn ws(b: &[u8], mut i: usize) -> usize {
+pub(super) fn ws(b: &[u8], mut i: usize) -> usize {
     while let Some(&c) = b.get(i) {
         if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
             break;

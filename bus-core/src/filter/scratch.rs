@@ -231,6 +231,15 @@ impl<'e, 's> MatchState<'e, 's> {
         self.s.candidates = candidates;
     }
 
+    /// Whether [`Self::finish`] would report at least one policy (without reporting it).
+    pub(crate) fn any_match(&self, absence_allowed: bool) -> bool {
+        let engine = self.engine;
+        self.s.candidates.iter().chain(engine.absence_branches.iter()).any(|&b| {
+            engine.policies[engine.branches[b as usize].policy as usize].alive
+                && self.branch_matches(b, absence_allowed)
+        })
+    }
+
     fn branch_matches(&self, b: u32, absence_allowed: bool) -> bool {
         let engine = self.engine;
         let branch = &engine.branches[b as usize];
