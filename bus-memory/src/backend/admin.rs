@@ -325,9 +325,10 @@ impl MemoryBackend {
 
     /// The subscription with this ARN, if it exists.
     pub fn subscription_info(&self, arn: &str) -> Option<SubscriptionInfo> {
-        let (topic, i) = self.inner.find_subscription(arn)?;
+        let (topic, _) = self.inner.find_subscription(arn)?;
+        // Looked up again under one read: the subscriptions may have changed since.
         let cfg = topic.config();
-        Some(info(&topic, &cfg.subs[i]))
+        cfg.subs.iter().find(|s| s.arn == arn).map(|s| info(&topic, s))
     }
 
     /// Changes the filter policy, scope and raw delivery of a subscription in place (SNS
