@@ -1,4 +1,4 @@
-//! Chaos: many events, 20% handler errors, 1% panics, 0.5% failed deletes, runners stopped and
+//! Chaos: many events (one queue's handlers run in the runner, the other's spawned), 20% handler errors, 1% panics, 0.5% failed deletes, runners stopped and
 //! restarted at random and one whole-pool shutdown mid-flight. Afterwards every event was handled successfully or sits in its
 //! dead-letter queue after exactly maxReceiveCount receives: nothing is lost.
 //!
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bus_core::backend::{QueueSpec, Topology};
-use bus_core::worker::{Backoff, Outcome, QueueConfig, Router, Task, WorkerPool};
+use bus_core::worker::{Backoff, Execution, Outcome, QueueConfig, Router, Task, WorkerPool};
 use bus_core::{Backend, Event};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use tokio::time::Instant;
@@ -98,7 +98,10 @@ async fn chaos_loses_nothing() {
     });
     let mut builder = WorkerPool::builder().backend(backend.clone()).max_concurrency(96);
     for q in QUEUES {
+        // One queue's handlers run in the runner's task, the other's are spawned.
+        let execution = if q == QUEUES[1] { Execution::Spawned } else { Execution::InRunner };
         let config = QueueConfig::new(q)
+            .with_execution(execution)
             .with_concurrency(64)
             .with_max_receive_count(MAX_RECEIVES)
             .with_failure_backoff(Some(Backoff::exponential(Duration::from_millis(500), Duration::from_secs(5))));

@@ -16,16 +16,19 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt as _};
 use tokio::time::{Instant, Sleep};
+use tracing::Instrument as _;
 
 use super::ack::{self, AckBuffer};
 use super::config::Execution;
 use super::execute::{self, end_of, End, Running};
 use super::flights::{Flight, Flights, Key, Phase};
+use super::handler::Handler;
 use super::heartbeat::{self, cap_delay, Extension};
 use super::metrics::{add, inc};
 use super::observer::TaskEvent;
 use super::permits::{Held, Permits};
 use super::recycle::Spares;
+use super::router::Router;
 use super::runner::{Runner, StopSignal};
 use super::settle::{Io, Unfinished};
 use super::shutdown::RunnerReport;
@@ -85,6 +88,7 @@ pub(crate) struct Drive<'r> {
     /// While adaptive and not yet spawning: how long handler code may hold the loop.
     slow_limit: Option<Duration>,
     slow_streak: u32,
+    last_route: Option<(&'r str, &'r Arc<dyn Handler>)>,
     /// Counts the chances to measure (one in [`MEASURE_EVERY`] is measured).
     measure_tick: u32,
     in_flight_at_stop: usize,
@@ -125,6 +129,7 @@ impl<'r> Drive<'r> {
             spawn,
             slow_limit,
             slow_streak: 0,
+            last_route: None,
             measure_tick: 0,
             in_flight_at_stop: 0,
             released_before: 0,
@@ -331,7 +336,7 @@ impl<'r> Drive<'r> {
             self.undecodable(received, info, span, received_at);
             return;
         };
-        let Some(handler) = runner.router.route(event_type) else {
+        let Some(handler) = self.route(event_type) else {
             span.in_scope(|| tracing::debug!("no handler for this event type: acknowledged and ignored"));
             inc(&runner.metrics.counters.ignored);
             runner.emit_task(&info, TaskEvent::Ignored);
@@ -347,17 +352,40 @@ impl<'r> Drive<'r> {
             self.handlers.push(Running::spawned(key, handle));
             return;
         }
-        let mut future = match execute::local(handler, task, span.clone()) {
-            Ok(future) => future,
-            Err(panic) => return self.finish(received, info, span, received_at, End::Panicked(panic)),
+        // Called and polled once in the task's span; wrapped in it (`Instrumented`) only if it waits.
+        let polled = {
+            let _entered = span.enter();
+            execute::local(handler, task).map(|mut future| match Pin::new(&mut future).poll(cx) {
+                Poll::Ready(caught) => Ok(caught),
+                Poll::Pending => Err(future),
+            })
         };
-        match Pin::new(&mut future).poll(cx) {
-            Poll::Ready(caught) => self.finish(received, info, span, received_at, end_of(caught)),
-            Poll::Pending => {
+        match polled {
+            Ok(Ok(caught)) => self.finish(received, info, span, received_at, end_of(caught)),
+            Ok(Err(future)) => {
+                let future = future.instrument(span.clone());
                 let flight = Flight::new(received, info, span, received_at);
                 let key = self.flights.insert(flight, self.heartbeat_at(received_at));
                 self.handlers.push(Running::local(key, future));
             }
+            Err(panic) => self.finish(received, info, span, received_at, End::Panicked(panic)),
+        }
+    }
+
+    /// The handler of `event_type`, through a one-entry cache (a queue often carries one type).
+    fn route(&mut self, event_type: &str) -> Option<&'r Arc<dyn Handler>> {
+        if let Some((ty, handler)) = self.last_route {
+            if ty == event_type {
+                return Some(handler);
+            }
+        }
+        let router: &'r Router = &self.runner.router;
+        match router.route_entry(event_type) {
+            Some((ty, handler)) => {
+                self.last_route = Some((ty, handler));
+                Some(handler)
+            }
+            None => router.route(event_type),
         }
     }
 

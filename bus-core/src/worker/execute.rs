@@ -33,14 +33,17 @@ pub(crate) enum End {
 /// What a handler's future yields once `catch_unwind` has caught any panic.
 type Caught = Result<HandlerResult, Box<dyn Any + Send>>;
 
-/// A handler future run in the runner loop's task.
-pub(crate) type Local<'r> = Instrumented<CatchUnwind<AssertUnwindSafe<BoxFuture<'r, HandlerResult>>>>;
+/// A handler future run in the runner loop's task, panics caught.
+pub(crate) type Unwinding<'r> = CatchUnwind<AssertUnwindSafe<BoxFuture<'r, HandlerResult>>>;
 
-/// Calls `handler` on `task` for the runner loop to poll, in `span`. A panic in the call itself is
-/// caught too.
-pub(crate) fn local<'r>(handler: &'r Arc<dyn Handler>, task: Task, span: Span) -> Result<Local<'r>, String> {
+/// A handler future the runner loop waits for, in its task's span.
+pub(crate) type Local<'r> = Instrumented<Unwinding<'r>>;
+
+/// Calls `handler` on `task` for the runner loop to poll (in the task's span). A panic in the call
+/// itself is caught too.
+pub(crate) fn local<'r>(handler: &'r Arc<dyn Handler>, task: Task) -> Result<Unwinding<'r>, String> {
     match std::panic::catch_unwind(AssertUnwindSafe(|| handler.handle(task))) {
-        Ok(future) => Ok(AssertUnwindSafe(future).catch_unwind().instrument(span)),
+        Ok(future) => Ok(AssertUnwindSafe(future).catch_unwind()),
         Err(payload) => Err(panic_message(payload.as_ref())),
     }
 }

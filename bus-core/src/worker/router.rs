@@ -93,6 +93,11 @@ impl Router {
         self.routes.get(event_type).or(self.fallback.as_ref())
     }
 
+    /// The route of `event_type` with its key (the fallback is not a route).
+    pub(crate) fn route_entry(&self, event_type: &str) -> Option<(&str, &Arc<dyn Handler>)> {
+        self.routes.get_key_value(event_type).map(|(ty, handler)| (ty.as_str(), handler))
+    }
+
     /// Whether events of `event_type` reach a handler (a route or the fallback).
     pub fn handles(&self, event_type: &str) -> bool {
         self.route(event_type).is_some()

@@ -1,6 +1,7 @@
 //! Shared helpers of the worker runtime's integration tests.
 #![allow(dead_code)]
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -188,6 +189,8 @@ pub struct Faulty {
     pub ack_batches: Mutex<Vec<usize>>,
     /// The size of every visibility change batch.
     pub visibility_batches: Mutex<Vec<usize>>,
+    /// Visibility changes of these receipt handles fail.
+    pub fail_receipts: Mutex<HashSet<String>>,
 }
 
 impl Faulty {
@@ -203,6 +206,7 @@ impl Faulty {
             acks_seen: AtomicUsize::new(0),
             ack_batches: Mutex::default(),
             visibility_batches: Mutex::default(),
+            fail_receipts: Mutex::default(),
         })
     }
 }
@@ -259,7 +263,7 @@ impl Subscription for Faulty {
     }
 
     async fn change_visibility(&self, receipt: &ReceiptHandle, timeout: Duration) -> Result<(), BusError> {
-        if self.fail_visibility.load(SeqCst) {
+        if self.fail_visibility.load(SeqCst) || self.fail_receipts.lock().unwrap().contains(receipt.as_str()) {
             return Err(injected("change visibility"));
         }
         self.inner.change_visibility(receipt, timeout).await
@@ -270,11 +274,20 @@ impl Subscription for Faulty {
         entries: Vec<(String, ReceiptHandle, Duration)>,
     ) -> Result<BatchOutcome, BusError> {
         self.visibility_batches.lock().unwrap().push(entries.len());
-        if self.fail_visibility.load(SeqCst) {
-            let failed = entries.into_iter().map(|e| BatchEntryError::from_error(e.0, &injected("change visibility")));
-            return Ok(BatchOutcome { successful: Vec::new(), failed: failed.collect() });
-        }
-        self.inner.change_visibility_batch(entries).await
+        let fail_all = self.fail_visibility.load(SeqCst);
+        let (failing, passing): (Vec<_>, Vec<_>) = {
+            let fail_receipts = self.fail_receipts.lock().unwrap();
+            entries.into_iter().partition(|e| fail_all || fail_receipts.contains(e.1.as_str()))
+        };
+        let mut outcome = if passing.is_empty() {
+            BatchOutcome::default()
+        } else {
+            self.inner.change_visibility_batch(passing).await?
+        };
+        outcome
+            .failed
+            .extend(failing.into_iter().map(|e| BatchEntryError::from_error(e.0, &injected("change visibility"))));
+        Ok(outcome)
     }
 }
 
