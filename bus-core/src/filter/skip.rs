@@ -1,7 +1,7 @@
 //! The fast, non-validating skipper used while matching a body.
 //!
 //! Validity of a body only matters when a match would be reported, so regions that no policy mentions
-//! are skipped without validation: strings by searching for `"` and `\\` (memchr), containers by a
+//! are skipped without validation: strings by searching for `"` and `\\`, containers by a
 //! byte-class loop (eight bytes at a time) that tracks only nesting and strings, scalars up to the next
 //! delimiter. On valid JSON it stops exactly where the strict skipper would; on invalid JSON it stops
 //! somewhere in bounds without failing, and the matcher validates the whole body strictly before it
@@ -13,6 +13,7 @@ use super::scan::{first_flag, load8, ws, zero_flags, ONES};
 const BRACKET_MASK: u64 = ONES * 0xD9;
 const BRACKET_BITS: u64 = ONES * 0x59;
 const QUOTES: u64 = ONES * b'"' as u64;
+const BACKSLASHES: u64 = ONES * b'\\' as u64;
 
 /// Skips one value starting at `i` (whitespace allowed before it); returns the index after it (for valid
 /// JSON: exactly where the strict skipper ends; otherwise some index up to `b.len()`).
@@ -26,15 +27,24 @@ pub(crate) fn skip_value(b: &[u8], i: usize) -> usize {
     }
 }
 
-/// From inside a string (after its opening quote), the index after its closing quote.
+/// From inside a string (after its opening quote), the index after its closing quote. Eight bytes at a
+/// time while none is `"` or `\\` (strings in bodies are mostly short: no call into a search routine).
 #[inline]
 fn skip_string(b: &[u8], mut i: usize) -> usize {
     loop {
-        let Some(rest) = b.get(i..) else { return b.len() };
-        match memchr::memchr2(b'"', b'\\', rest) {
+        while let Some(x) = load8(b, i) {
+            let flags = zero_flags(x ^ QUOTES) | zero_flags(x ^ BACKSLASHES);
+            if flags != 0 {
+                i = first_flag(i, flags);
+                break;
+            }
+            i += 8;
+        }
+        match b.get(i) {
             None => return b.len(),
-            Some(k) if rest[k] == b'"' => return i + k + 1,
-            Some(k) => i += k + 2,
+            Some(b'"') => return i + 1,
+            Some(b'\\') => i += 2,
+            Some(_) => i += 1,
         }
     }
 }
