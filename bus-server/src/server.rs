@@ -5,6 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt;
 use bus_memory::MemoryBackend;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -144,6 +145,12 @@ impl BusServer {
             }
             tracing::info!("shutting down");
         };
+        // Small request/response exchanges: send each answer at once (no Nagle delay).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         axum::serve(listener, app).with_graceful_shutdown(graceful).await.map_err(ServerError::Serve)?;
         if let Some(path) = &service.config.state_file {
             crate::state::save(path, &service.backend, &service.registry())?;
