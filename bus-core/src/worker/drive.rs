@@ -3,9 +3,10 @@
 //!
 //! Everything a task needs happens inside this one task: permits are taken per receive and given back
 //! per round; a handler is polled once right away (most finish there and never cost more); one that
-//! waits joins the loop's [`FuturesUnordered`] (or, with [`Execution::Spawned`], its own Tokio task)
-//! and its slot in [`Flights`]; a single timer serves every heartbeat, grace period, delete linger and
-//! the stop deadline; deletes, visibility changes and failure reports are the loop's I/O futures.
+//! waits joins the loop's [`FuturesUnordered`] (or, when spawned, see [`Placement`], its own Tokio
+//! task) and its slot in [`Flights`]; a single timer serves every heartbeat, grace period, delete
+//! linger and the stop deadline; deletes, visibility changes and failure reports are the loop's I/O
+//! futures.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,7 +20,6 @@ use tokio::time::{Instant, Sleep};
 use tracing::Instrument as _;
 
 use super::ack::{self, AckBuffer};
-use super::config::Execution;
 use super::execute::{self, end_of, End, Running};
 use super::flights::{Flight, Flights, Key, Phase};
 use super::handler::Handler;
@@ -27,6 +27,7 @@ use super::heartbeat::{self, cap_delay, Extension};
 use super::metrics::{add, inc};
 use super::observer::TaskEvent;
 use super::permits::{Held, Permits};
+use super::placement::Placement;
 use super::recycle::Spares;
 use super::router::Router;
 use super::runner::{Runner, StopSignal};
@@ -43,10 +44,6 @@ const ROUNDS: usize = 32;
 const RECEIVES_PER_ROUND: usize = 8;
 /// Spare task allocations kept per loop at most.
 const MAX_SPARES: usize = 256;
-/// Slow measurements in a row after which an adaptive runner spawns its handlers.
-const SLOW_STREAK: u32 = 3;
-/// An adaptive runner measures one receive batch (or round of handler polls) in this many.
-const MEASURE_EVERY: u32 = 4;
 
 /// A receive's outcome, with the permits taken for it.
 struct Fetched<'r> {
@@ -84,13 +81,8 @@ pub(crate) struct Drive<'r> {
     timer: Pin<Box<Sleep>>,
     timer_at: Option<Instant>,
     heartbeat: Option<Duration>,
-    spawn: bool,
-    /// While adaptive and not yet spawning: how long handler code may hold the loop.
-    slow_limit: Option<Duration>,
-    slow_streak: u32,
+    placement: Placement,
     last_route: Option<(&'r str, &'r Arc<dyn Handler>)>,
-    /// Counts the chances to measure (one in [`MEASURE_EVERY`] is measured).
-    measure_tick: u32,
     in_flight_at_stop: usize,
     released_before: u64,
 }
@@ -98,11 +90,6 @@ pub(crate) struct Drive<'r> {
 impl<'r> Drive<'r> {
     pub(crate) fn new(runner: &'r Runner, mut stop: StopSignal) -> Self {
         let config = &runner.config;
-        let (spawn, slow_limit) = match config.execution {
-            Execution::InRunner => (false, None),
-            Execution::Spawned => (true, None),
-            Execution::Adaptive(limit) => (false, Some(limit)),
-        };
         Drive {
             runner,
             stop: Box::pin(async move { stopped(&mut stop).await }),
@@ -126,11 +113,8 @@ impl<'r> Drive<'r> {
             timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
             timer_at: None,
             heartbeat: config.heartbeat_interval(),
-            spawn,
-            slow_limit,
-            slow_streak: 0,
+            placement: Placement::new(config.execution),
             last_route: None,
-            measure_tick: 0,
             in_flight_at_stop: 0,
             released_before: 0,
         }
@@ -191,7 +175,7 @@ impl<'r> Drive<'r> {
         if self.handlers.is_empty() {
             return false;
         }
-        let clock = self.clock();
+        let clock = self.placement.clock();
         let mut ended = 0;
         while let Poll::Ready(Some((key, end))) = self.handlers.poll_next_unpin(cx) {
             self.on_end(key, end);
@@ -302,7 +286,7 @@ impl<'r> Drive<'r> {
         runner.metrics.in_flight.add(n);
         runner.global_in_flight.add(n);
         let received_at = Instant::now();
-        let clock = self.clock();
+        let clock = self.placement.clock();
         let mut deliveries = deliveries.into_iter();
         for delivery in deliveries.by_ref().take(n) {
             let received = self.spares.take(delivery);
@@ -344,7 +328,7 @@ impl<'r> Drive<'r> {
             return;
         };
         let task = Task::shared(received.clone());
-        if self.spawn {
+        if self.placement.spawn() {
             inc(&runner.metrics.counters.spawned);
             let handle = execute::spawn(handler.clone(), task, span.clone());
             let flight = Flight::new(received, info, span, received_at);
@@ -409,34 +393,14 @@ impl<'r> Drive<'r> {
         }
     }
 
-    /// The start of a measurement, when this is one an adaptive loop measures.
-    fn clock(&mut self) -> Option<std::time::Instant> {
-        self.slow_limit?;
-        self.measure_tick = self.measure_tick.wrapping_add(1);
-        (self.measure_tick % MEASURE_EVERY == 0).then(std::time::Instant::now)
-    }
-
-    /// Adapts: when handler polls held the loop for longer than the limit each (on average over the
-    /// `handled` tasks of a batch or round, this loop's own work included), several measurements in a
-    /// row, this loop spawns its handlers from now on.
+    /// Takes an adaptive measurement (see [`Placement::measure`]).
     fn measure(&mut self, clock: Option<std::time::Instant>, handled: usize) {
-        let (Some(started), Some(limit)) = (clock, self.slow_limit) else { return };
-        let per_task = started.elapsed() / u32::try_from(handled.max(1)).unwrap_or(u32::MAX);
-        if per_task <= limit {
-            // A round that ended no handler says little (maybe nothing was polled): no evidence.
-            if handled > 0 {
-                self.slow_streak = 0;
-            }
-            return;
-        }
-        self.slow_streak += 1;
-        if self.slow_streak >= SLOW_STREAK {
+        let limit = self.placement.limit();
+        if self.placement.measure(clock.map(|c| c.elapsed()), handled) {
             tracing::info!(
-                queue = %self.runner.queue, limit_ms = limit.as_secs_f64() * 1e3,
+                queue = %self.runner.queue, limit_ms = limit.unwrap_or_default().as_secs_f64() * 1e3,
                 "handlers hold the runner for long: spawning each handler as a task of its own from now on"
             );
-            self.spawn = true;
-            self.slow_limit = None;
         }
     }
 

@@ -84,6 +84,7 @@ mod heartbeat;
 mod metrics;
 mod observer;
 mod permits;
+mod placement;
 mod pool;
 mod recycle;
 mod router;
