@@ -15,8 +15,10 @@ use super::scratch::{MatchState, Scratch};
 impl Engine {
     /// Matches `body` with body-scope semantics, reporting each matching policy's id.
     ///
-    /// Regions no policy mentions are skipped without validation; only when some policy would match is
-    /// the whole body validated strictly (an invalid body matches nothing). What the matcher reads (keys
+    /// Regions no policy mentions are skipped without validation (until some branch has all its
+    /// conditions: from then on they are validated as they are skipped); if anything was skipped
+    /// unvalidated and some policy would match, those values are validated strictly first (an invalid
+    /// body matches nothing). What the matcher reads (keys
     /// on the trie's paths, the values it compares) is always parsed strictly.
     pub(crate) fn match_body(&self, body: &str, scratch: &mut Scratch, on_match: impl FnMut(usize)) {
         self.match_body_in(body, scratch, true, on_match);
@@ -25,22 +27,27 @@ impl Engine {
     /// [`Self::match_body`], lazily validating (`lazy`) or validating every byte as it is walked.
     pub(crate) fn match_body_in(&self, body: &str, scratch: &mut Scratch, lazy: bool, on_match: impl FnMut(usize)) {
         let mut st = MatchState::new(self, &mut scratch.state);
+        scratch.text.skipped.clear();
         let mut walk = Walk { cursor: Cursor::new(body), st: &mut st, text: &mut scratch.text, lazy };
         let is_object = walk.cursor.peek() == Some(b'{') && walk.object(ROOT, 1).is_ok() && walk.cursor.end().is_ok();
         if !is_object {
             return;
         }
-        if lazy && st.any_match(true) && !is_valid(body, &mut scratch.text.stack) {
+        let TextBuffers { skipped, stack, .. } = &mut scratch.text;
+        if !skipped.is_empty() && st.any_match(true) && !skipped_valid(body, skipped, stack) {
             return;
         }
         st.finish(true, on_match);
     }
 }
 
-/// Whether `text` is one valid JSON value (the strict scanner).
-fn is_valid(text: &str, stack: &mut Vec<u8>) -> bool {
-    let mut c = Cursor::new(text);
-    c.skip_value(stack, 0).is_ok() && c.end().is_ok()
+/// Whether every value skipped without validation is valid JSON ending where the lazy skipper ended.
+/// The rest of the body was parsed strictly, so this makes the walk exactly the strict walk.
+fn skipped_valid(body: &str, skipped: &[(usize, usize, usize)], stack: &mut Vec<u8>) -> bool {
+    skipped.iter().all(|&(start, end, depth)| {
+        let mut c = Cursor::at(body, start);
+        c.skip_value(stack, depth).is_ok() && c.pos() == end
+    })
 }
 
 struct Walk<'a, 'e, 's, 't> {
@@ -63,10 +70,6 @@ impl Walk<'_, '_, '_, '_> {
                 let s = self.cursor.string(&mut self.text.value)?;
                 self.st.present(node);
                 n.index.feed(Val::Str(s), self.st);
-                Ok(())
-            }
-            b'"' if self.lazy => {
-                self.cursor.skip_value_lazy();
                 Ok(())
             }
             b'"' => self.cursor.skip_string(),
@@ -110,7 +113,13 @@ impl Walk<'_, '_, '_, '_> {
             self.cursor.expect(b':')?;
             match child {
                 Some(child) => self.value(child, depth)?,
-                None if self.lazy => self.cursor.skip_value_lazy(),
+                // Once some branch has all its conditions, a match (and so strict validation) is likely:
+                // validate as we go rather than walk the rest twice.
+                None if self.lazy && !self.st.has_candidates() => {
+                    let start = self.cursor.pos();
+                    self.cursor.skip_value_lazy();
+                    self.text.skipped.push((start, self.cursor.pos(), depth));
+                }
                 None => self.cursor.skip_value(&mut self.text.stack, depth)?,
             }
             match self.cursor.peek() {

@@ -91,6 +91,8 @@ pub(crate) struct TextBuffers {
     pub(crate) value: String,
     /// Open containers while skipping (`[` or `{`).
     pub(crate) stack: Vec<u8>,
+    /// Values skipped without validation in the current body: (start, end, depth).
+    pub(crate) skipped: Vec<(usize, usize, usize)>,
 }
 
 /// A position in a JSON text.
@@ -103,6 +105,17 @@ pub(crate) struct Cursor<'a> {
 impl<'a> Cursor<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
         Cursor { text, bytes: text.as_bytes(), pos: 0 }
+    }
+
+    /// A cursor at byte `pos` of `text`.
+    pub(crate) fn at(text: &'a str, pos: usize) -> Self {
+        Cursor { text, bytes: text.as_bytes(), pos }
+    }
+
+    /// The current byte position.
+    #[inline]
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
     }
 
     /// Skips whitespace and returns the next byte, if any.

@@ -231,6 +231,12 @@ impl<'e, 's> MatchState<'e, 's> {
         self.s.candidates = candidates;
     }
 
+    /// Whether some branch has all its required conditions matched so far.
+    #[inline]
+    pub(crate) fn has_candidates(&self) -> bool {
+        !self.s.candidates.is_empty()
+    }
+
     /// Whether [`Self::finish`] would report at least one policy (without reporting it).
     pub(crate) fn any_match(&self, absence_allowed: bool) -> bool {
         let engine = self.engine;

@@ -120,6 +120,14 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_valid_value_is_skipped_exactly(v in crate::filter::lazy_tests::value(), pretty: bool, tail in "[ ,\\]}]{0,3}") {
+            let text = if pretty { serde_json::to_string_pretty(&v).unwrap() } else { v.to_string() } + &tail;
+            proptest::prop_assert_eq!(Some(skip_value(text.as_bytes(), 0)), strict_end(&text), "{}", text);
+        }
+    }
+
     #[test]
     fn never_fails_or_overruns_on_invalid_input() {
         for text in ["", "\"abc", "\"ab\\", "[[", "{\"a\":[1,2", "]", ",", "tru", "[\"\\", "{\u{1}}"] {
