@@ -169,6 +169,31 @@ mod tests {
     }
 
     #[test]
+    fn policies_repeating_a_condition_share_it_and_keep_their_answers() {
+        let mut set = FilterSet::new();
+        set.insert(1, attr_policy(r#"{"k": ["v"], "n": [{"numeric": [">", 1]}]}"#));
+        set.insert(2, attr_policy(r#"{"k": ["v"]}"#));
+        set.insert(3, attr_policy(r#"{"$or": [{"k": ["v"], "n": [5]}, {"k": ["v"], "m": ["x"]}]}"#));
+        set.insert(4, attr_policy(r#"{"k": ["v"], "m": [{"exists": false}]}"#));
+        set.insert(5, attr_policy(r#"{"k": ["w"], "n": [{"numeric": [">", 1]}]}"#));
+        let ids = |msg: &Message, set: &FilterSet| {
+            let mut out = Vec::new();
+            set.matching(msg, &mut out);
+            out
+        };
+        let msg = Message::new("").with_attribute("k", "v").with_attribute("n", crate::AttributeValue::number(5));
+        assert_eq!(ids(&msg, &set), [1, 2, 3, 4]);
+        let msg = Message::new("").with_attribute("k", "v").with_attribute("m", "x");
+        assert_eq!(ids(&msg, &set), [2, 3]);
+        set.remove(2);
+        set.remove(1);
+        let msg = Message::new("").with_attribute("k", "v").with_attribute("n", crate::AttributeValue::number(2));
+        assert_eq!(ids(&msg, &set), [4]);
+        let msg = Message::new("").with_attribute("k", "w").with_attribute("n", crate::AttributeValue::number(2));
+        assert_eq!(ids(&msg, &set), [5]);
+    }
+
+    #[test]
     fn mixed_scopes_and_appending() {
         let mut set = FilterSet::new();
         set.insert(5, Some(SnsFilterPolicy::parse(r#"{"a": {"b": [1]}}"#, FilterScope::MessageBody).unwrap()));
