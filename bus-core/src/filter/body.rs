@@ -12,6 +12,10 @@ use super::number::quantize_text;
 use super::scan::{Cursor, Invalid, TextBuffers, MAX_DEPTH};
 use super::scratch::{MatchState, Scratch};
 
+/// The saturating match counter (up by one per matching body, down by one otherwise) from which an engine
+/// walks bodies strictly.
+const MOSTLY_MATCHING: u8 = 8;
+
 impl Engine {
     /// Matches `body` with body-scope semantics, reporting each matching policy's id.
     ///
@@ -20,8 +24,21 @@ impl Engine {
     /// unvalidated and some policy would match, those values are validated strictly first (an invalid
     /// body matches nothing). What the matcher reads (keys
     /// on the trie's paths, the values it compares) is always parsed strictly.
-    pub(crate) fn match_body(&self, body: &str, scratch: &mut Scratch, on_match: impl FnMut(usize)) {
-        self.match_body_in(body, scratch, true, on_match);
+    ///
+    /// Only an engine whose recent bodies on this thread mostly matched walks strictly from the start
+    /// (validating as it goes), since lazily skipped values would have to be validated afterwards anyway.
+    pub(crate) fn match_body(&self, body: &str, scratch: &mut Scratch, mut on_match: impl FnMut(usize)) {
+        let key = self as *const Engine as usize;
+        let slot = (key >> 4) % scratch.match_rate.len();
+        let (owner, rate) = scratch.match_rate[slot];
+        let rate = if owner == key { rate } else { 0 };
+        let mut matched = false;
+        self.match_body_in(body, scratch, rate < MOSTLY_MATCHING, |id| {
+            matched = true;
+            on_match(id);
+        });
+        let rate = if matched { (rate + 1).min(2 * MOSTLY_MATCHING) } else { rate.saturating_sub(1) };
+        scratch.match_rate[slot] = (key, rate);
     }
 
     /// [`Self::match_body`], lazily validating (`lazy`) or validating every byte as it is walked.

@@ -135,3 +135,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_walk_chosen_from_the_match_rate_never_changes_an_answer() {
+    let policy = SnsFilterPolicy::parse(r#"{"a": ["x"]}"#, FilterScope::MessageBody).unwrap();
+    let mut engine = Engine::default();
+    engine.add(7, policy.compiled());
+    let mut scratch = Scratch::default();
+    let mut run = |body: &str| {
+        let mut out = Vec::new();
+        engine.match_body(body, &mut scratch, |id| out.push(id));
+        out
+    };
+    let (hit, miss, invalid) =
+        (r#"{"d": [1, {"e": "]"}], "a": "x"}"#, r#"{"d": [1], "a": "y"}"#, r#"{"d": [1,, "]"], "a": "x"}"#);
+    // Mostly matching (strict walk), then mostly not matching (lazy walk): the same answers throughout.
+    for body in [hit; 20].into_iter().chain([miss; 20]) {
+        assert_eq!(run(body), if body == hit { vec![7] } else { vec![] });
+        assert_eq!(run(invalid), Vec::<usize>::new());
+        assert_eq!(run(hit), [7]);
+    }
+}

@@ -26,6 +26,9 @@ const EMPTY_FAMILY: u32 = 1;
 pub(crate) struct Scratch {
     pub(crate) state: StateBuffers,
     pub(crate) text: TextBuffers,
+    /// Per engine (direct-mapped by address): how often its recent bodies matched. Where most do, the
+    /// values skipped unvalidated would have to be validated anyway, so the body is walked strictly.
+    pub(crate) match_rate: [(usize, u8); 8],
 }
 
 /// Per-message flags and counters.
