@@ -2,7 +2,7 @@
 //!
 //! Validity of a body only matters when a match would be reported, so regions that no policy mentions
 //! are skipped without validation: strings by searching for `"` and `\\`, containers by a
-//! byte-class loop (eight bytes at a time) that tracks only nesting and strings, scalars up to the next
+//! loop over eight-byte words that tracks only nesting and strings, scalars up to the next
 //! delimiter. On valid JSON it stops exactly where the strict skipper would; on invalid JSON it stops
 //! somewhere in bounds without failing, and the matcher validates the whole body strictly before it
 //! reports anything (see `Engine::match_body`).
@@ -49,30 +49,71 @@ fn skip_string(b: &[u8], mut i: usize) -> usize {
     }
 }
 
+/// The number of flagged bytes (high bits) in `flags`, without relying on a `popcnt` instruction.
+#[inline]
+fn flag_count(flags: u64) -> usize {
+    ((flags >> 7).wrapping_mul(ONES) >> 56) as usize
+}
+
 /// From inside a container (after its opening bracket), the index after its closing bracket.
+///
+/// Eight bytes at a time: quotes give which bytes are inside strings (a prefix XOR of the quote flags,
+/// carried across words), brackets outside strings are counted. A word with a backslash, or with as many
+/// closing brackets as the open depth, is walked byte by byte.
 fn skip_container(b: &[u8], mut i: usize) -> usize {
     let mut depth = 1usize;
+    let mut in_string = false;
     loop {
         while let Some(x) = load8(b, i) {
-            let flags = zero_flags(x ^ QUOTES) | zero_flags((x & BRACKET_MASK) ^ BRACKET_BITS);
-            if flags != 0 {
-                i = first_flag(i, flags);
+            if zero_flags(x ^ BACKSLASHES) != 0 {
                 break;
             }
+            let quotes = zero_flags(x ^ QUOTES);
+            let mut inside = quotes ^ (quotes << 8);
+            inside ^= inside << 16;
+            inside ^= inside << 32;
+            if in_string {
+                inside = !inside;
+            }
+            let brackets = zero_flags((x & BRACKET_MASK) ^ BRACKET_BITS) & !inside;
+            if brackets != 0 {
+                // `[` and `{` have bit 1 set, `]` and `}` do not.
+                let opens = brackets & (x << 6);
+                let closes = flag_count(brackets & !opens);
+                if closes >= depth {
+                    break;
+                }
+                depth = depth + flag_count(opens) - closes;
+            }
+            in_string ^= flag_count(quotes) & 1 == 1;
             i += 8;
         }
-        let Some(&c) = b.get(i) else { return b.len() };
-        i += 1;
-        match c {
-            b'"' => i = skip_string(b, i),
-            b'[' | b'{' => depth += 1,
-            b']' | b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return i;
+        if i >= b.len() {
+            return b.len();
+        }
+        let end = (i + 8).min(b.len());
+        while i < end {
+            let c = b[i];
+            i += 1;
+            if in_string {
+                match c {
+                    b'"' => in_string = false,
+                    b'\\' => i += 1,
+                    _ => {}
+                }
+            } else {
+                match c {
+                    b'"' => in_string = true,
+                    b'[' | b'{' => depth += 1,
+                    b']' | b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i;
+                        }
+                    }
+                    _ => {}
                 }
             }
-            _ => {}
         }
     }
 }
