@@ -14,13 +14,12 @@ mod timers;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use bus_core::backend::{validate_delay, validate_visibility, BatchEntryError, BatchOutcome, QueueSpec, QueueStats};
+use bus_core::backend::{validate_visibility, BatchEntryError, BatchOutcome, QueueSpec, QueueStats};
 use bus_core::{BusError, Delivery, Message, ReceiptHandle, ReceiveOptions};
 use tokio::sync::Notify;
 
-use crate::clock::{nanos, Clock, Nanos, NEVER};
+use crate::clock::{nanos, Clock, Nanos};
 use crate::ids::{mix64, uuid_string};
-use crate::payload::Payload;
 use crate::receipt::Receipt;
 use state::{ChangeError, Enqueued, Entry, Incoming, Lookup, QueueConfig, QueueState, Redrive, Wake};
 
@@ -119,32 +118,7 @@ impl Queue {
 
     /// `SendMessage`: validates and stores a message; returns its message id.
     pub(crate) fn send(&self, message: Message, delay: Option<Duration>) -> Result<String, BusError> {
-        crate::validate::sqs_message(&message)?;
-        if let Some(d) = delay {
-            validate_delay(d)?;
-            if self.fifo && !d.is_zero() {
-                return Err(BusError::invalid_parameter(
-                    "DelaySeconds",
-                    "FIFO queues do not support per-message delays; set the queue's delay instead",
-                ));
-            }
-        }
-        let content_based = self.lock().cfg.content_dedup;
-        let dedup_id = crate::validate::fifo_fields(&message, self.fifo, content_based, "queue")?;
-        let (payload, enveloped) = Payload::sent(message);
-        let r = self.deliver(Incoming {
-            payload: Arc::new(payload),
-            message_id: None,
-            sent: None,
-            count: 0,
-            first_received: NEVER,
-            sub: u32::MAX,
-            enveloped,
-            delay: delay.map(nanos),
-            dedup_id,
-        });
-        let (Enqueued::Stored { message_id, .. } | Enqueued::Duplicate { message_id, .. }) = r;
-        Ok(uuid_string(message_id))
+        self.send_with_sequence(message, delay).map(|(message_id, _)| message_id)
     }
 
     /// Takes what is receivable now with visibility timeout `vis` (the queue's if `None`); returns the
