@@ -33,54 +33,8 @@ else
     BIN="$TARGET/debug/bus"
 fi
 
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-ENDPOINT="http://127.0.0.1:$PORT"
-LOG="$(mktemp "${TMPDIR:-/tmp}/bus-serve.XXXXXX.log")"
-
-RUST_LOG="${BUS_SERVE_LOG:-warn}" "$BIN" serve --host 127.0.0.1 --port "$PORT" >"$LOG" 2>&1 &
-SERVER_PID=$!
-stop() {
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    rm -f "$LOG"
-}
-trap stop EXIT
-
-# Wait until the server answers (at most 30 s).
-for _ in $(seq 1 150); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        log "bus serve exited before answering; its output:"
-        cat "$LOG" >&2
-        exit 1
-    fi
-    if python3 -c "import urllib.request; urllib.request.urlopen('$ENDPOINT/_bus/health', timeout=1)" 2>/dev/null; then
-        break
-    fi
-    sleep 0.2
-done
-if ! python3 -c "import urllib.request; urllib.request.urlopen('$ENDPOINT/_bus/health', timeout=2)" 2>/dev/null; then
-    log "bus serve did not answer on $ENDPOINT within 30 s; its output:"
-    cat "$LOG" >&2
-    exit 1
-fi
-log "bus serve ($BIN) answering on $ENDPOINT"
-
-export AWS_ENDPOINT_URL="$ENDPOINT"
-export BUS_AWS_TEST_ENDPOINT="$ENDPOINT"
+start_bus_serve() { RUST_LOG="${BUS_SERVE_LOG:-warn}" exec "$BIN" serve --host 127.0.0.1 --port "$1"; }
 export BUS_AWS_TEST_SERVER="${BUS_AWS_TEST_SERVER:-aws}"
-export AWS_ACCESS_KEY_ID=test
-export AWS_SECRET_ACCESS_KEY=test
-export AWS_REGION=us-east-1
-export AWS_DEFAULT_REGION=us-east-1
-export AWS_EC2_METADATA_DISABLED=true
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL_SNS AWS_ENDPOINT_URL_SQS
-
-set +e
-"$@"
-STATUS=$?
-set -e
-if [ "$STATUS" -ne 0 ] && [ -s "$LOG" ]; then
-    log "the command failed; the server's log:"
-    tail -n 50 "$LOG" >&2
-fi
-exit "$STATUS"
+# shellcheck source=scripts/local-server.sh
+. "$ROOT/scripts/local-server.sh"
+run_against_server bus-serve.sh /_bus/health 30 start_bus_serve -- "$@"

@@ -44,49 +44,7 @@ find_server() {
 }
 
 SERVER="$(find_server)"
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-ENDPOINT="http://127.0.0.1:$PORT"
-LOG="$(mktemp "${TMPDIR:-/tmp}/moto-server.XXXXXX.log")"
-
-"$SERVER" -H 127.0.0.1 -p "$PORT" >"$LOG" 2>&1 &
-SERVER_PID=$!
-stop() {
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    rm -f "$LOG"
-}
-trap stop EXIT
-
-# Wait until the server answers (at most 60 s).
-for _ in $(seq 1 300); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        log "moto_server exited before answering; its output:"
-        cat "$LOG" >&2
-        exit 1
-    fi
-    if python3 -c "import urllib.request, sys; urllib.request.urlopen('$ENDPOINT/moto-api/', timeout=1)" 2>/dev/null; then
-        break
-    fi
-    sleep 0.2
-done
-if ! python3 -c "import urllib.request; urllib.request.urlopen('$ENDPOINT/moto-api/', timeout=2)" 2>/dev/null; then
-    log "moto_server did not answer on $ENDPOINT within 60 s; its output:"
-    cat "$LOG" >&2
-    exit 1
-fi
-log "moto_server ($SERVER) answering on $ENDPOINT"
-
-export AWS_ENDPOINT_URL="$ENDPOINT"
-export BUS_AWS_TEST_ENDPOINT="$ENDPOINT"
-export AWS_ACCESS_KEY_ID=test
-export AWS_SECRET_ACCESS_KEY=test
-export AWS_REGION=us-east-1
-export AWS_DEFAULT_REGION=us-east-1
-export AWS_EC2_METADATA_DISABLED=true
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL_SNS AWS_ENDPOINT_URL_SQS
-
-set +e
-"$@"
-STATUS=$?
-set -e
-exit "$STATUS"
+start_moto() { exec "$SERVER" -H 127.0.0.1 -p "$1"; }
+# shellcheck source=scripts/local-server.sh
+. "$ROOT/scripts/local-server.sh"
+run_against_server moto.sh /moto-api/ 60 start_moto -- "$@"
