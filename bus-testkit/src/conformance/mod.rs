@@ -161,7 +161,7 @@ macro_rules! __conformance_scenarios {
 /// a scenario the capabilities rule out passes after writing a `not applicable` line to stderr.
 ///
 /// ```no_run
-/// // bus-memory/tests/conformance.rs
+/// // bus-memory/tests/memory/conformance.rs
 /// use std::sync::Arc;
 /// use bus_testkit::conformance::Capabilities;
 ///
