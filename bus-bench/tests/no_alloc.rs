@@ -1,7 +1,7 @@
 //! Matching allocates nothing once the per-thread buffers are warm: counted with dhat's heap-testing
 //! mode over repeated matches of attribute-scope and body-scope policies (arrays and array consistency,
-//! escaped strings, String.Array attributes, invalid bodies that a lazy walk would match) and of a
-//! 500-policy `FilterSet`.
+//! escaped strings, String.Array attributes, invalid bodies that a lazy walk would match, bodies walked up
+//! to an early stop) and of a 500-policy `FilterSet`.
 //!
 //! One test function: dhat allows one profiler per process, and counts every thread's allocations.
 
@@ -73,6 +73,20 @@ fn warm_matching_allocates_nothing() {
     let (n, hits) = allocations(|| body.iter().filter(|p| p.matches(&invalid)).count());
     assert_eq!(hits, 0);
     assert_eq!(n, 0, "validating an invalid body allocated");
+
+    // Early stop: repeated keys (the first decides) and a tail read only to validate a match, or not at all
+    // (an invalid tail after every policy path is decided).
+    let early = Message::new(
+        r#"{"name": "a\"b\\é😀", "k\"ey": "quiz", "items": [{"kind": "book", "price": 3, "kind": "pen"}],
+            "name": "other", "geometry": [[1.5, 2], [3, 4]], "tail": {"x": [true, null]}}"#,
+    );
+    let (n, hits) = allocations(|| body.iter().filter(|p| p.matches(&early)).count());
+    assert_eq!(hits, 2 * (ROUNDS + 1));
+    assert_eq!(n, 0, "a body walked up to an early stop allocated");
+    let early_invalid = Message::new(r#"{"name": "x", "k\"ey": "y", "items": {"kind": "pen"}, "tail": [1,"#);
+    let (n, hits) = allocations(|| body.iter().filter(|p| p.matches(&early_invalid)).count());
+    assert_eq!(hits, 0);
+    assert_eq!(n, 0, "stopping early on an unmatched body allocated");
 
     // A FilterSet of 500 body and attribute policies.
     let mut set = FilterSet::new();

@@ -4,7 +4,9 @@
 //! engine's trie as they are read; values under keys that no policy mentions are skipped (validated, not
 //! decoded). Strings are borrowed from the body, or unescaped into a reusable per-thread buffer, so
 //! matching allocates nothing. Arrays are transparent at any depth. A body that is not a JSON object (or
-//! not JSON at all) matches no body-scope policy.
+//! not JSON at all) matches no body-scope policy. Members hidden by an earlier member reaching the same
+//! path (repeated keys, see the [module docs](super)) are skipped like unmentioned ones, and the walk stops
+//! once the top-level object has decided every first path segment.
 
 use super::engine::{Engine, ROOT};
 use super::index::Val;
@@ -42,19 +44,60 @@ impl Engine {
     }
 
     /// [`Self::match_body`], lazily validating (`lazy`) or validating every byte as it is walked.
-    pub(crate) fn match_body_in(&self, body: &str, scratch: &mut Scratch, lazy: bool, on_match: impl FnMut(usize)) {
+    ///
+    /// The walk stops early once the top-level object has had a member for every first path segment of
+    /// the engine: later members are hidden (the first member to reach a path decides it), so no answer
+    /// can change. If no policy matches by then, the rest is not read; otherwise it is validated strictly.
+    /// Returns whether the walk stopped early.
+    pub(crate) fn match_body_in(
+        &self,
+        body: &str,
+        scratch: &mut Scratch,
+        lazy: bool,
+        on_match: impl FnMut(usize),
+    ) -> bool {
         let mut st = MatchState::new(self, &mut scratch.state);
         scratch.text.skipped.clear();
-        let mut walk = Walk { cursor: Cursor::new(body), st: &mut st, text: &mut scratch.text, lazy };
-        let is_object = walk.cursor.peek() == Some(b'{') && walk.object(ROOT, 1).is_ok() && walk.cursor.end().is_ok();
-        if !is_object {
-            return;
+        let mut walk = Walk { cursor: Cursor::new(body), st: &mut st, text: &mut scratch.text, lazy, stopped: false };
+        if walk.cursor.peek() != Some(b'{') || walk.object(ROOT, 1).is_err() {
+            return false;
         }
-        let TextBuffers { skipped, stack, .. } = &mut scratch.text;
+        let (stopped, pos) = (walk.stopped, walk.cursor.pos());
+        let TextBuffers { skipped, stack, key, .. } = &mut scratch.text;
+        if stopped {
+            // Nothing later can change an answer: a body matching nothing stays unmatched, valid or not.
+            if !st.any_match(true) || !rest_valid(Cursor::at(body, pos), key, stack) {
+                return true;
+            }
+        } else if Cursor::at(body, pos).end().is_err() {
+            return false;
+        }
         if !skipped.is_empty() && st.any_match(true) && !skipped_valid(body, skipped, stack) {
-            return;
+            return stopped;
         }
         st.finish(true, on_match);
+        stopped
+    }
+}
+
+/// Whether the rest of the top-level object from `cursor` (just after a member's value) is valid JSON up
+/// to its closing brace, with only whitespace after it.
+fn rest_valid(mut cursor: Cursor<'_>, key: &mut String, stack: &mut Vec<u8>) -> bool {
+    loop {
+        match cursor.peek() {
+            Some(b',') => {
+                cursor.bump();
+                let member = cursor.string(key).and_then(|_| cursor.expect(b':'));
+                if member.and_then(|()| cursor.skip_value(stack, 1)).is_err() {
+                    return false;
+                }
+            }
+            Some(b'}') => {
+                cursor.bump();
+                return cursor.end().is_ok();
+            }
+            _ => return false,
+        }
     }
 }
 
@@ -73,6 +116,8 @@ struct Walk<'a, 'e, 's, 't> {
     text: &'t mut TextBuffers,
     /// Skip unmentioned values without validating them.
     lazy: bool,
+    /// The walk stopped inside the top-level object (see [`Engine::match_body_in`]).
+    stopped: bool,
 }
 
 impl Walk<'_, '_, '_, '_> {
@@ -126,10 +171,17 @@ impl Walk<'_, '_, '_, '_> {
         }
         loop {
             let key = self.cursor.string(&mut self.text.key)?;
-            let child = self.st.engine.step(node, key);
+            let child = self.st.engine.step(node, key).filter(|&child| !self.st.hidden(node, child));
             self.cursor.expect(b':')?;
             match child {
-                Some(child) => self.value(child, depth)?,
+                Some(child) => {
+                    self.value(child, depth)?;
+                    self.st.claim(child);
+                    if depth == 1 && self.st.top_complete() {
+                        self.stopped = true;
+                        return Ok(());
+                    }
+                }
                 // Once some branch has all its conditions, a match (and so strict validation) is likely:
                 // validate as we go rather than walk the rest twice.
                 None if self.lazy && !self.st.has_candidates() => {
@@ -161,13 +213,22 @@ impl Walk<'_, '_, '_, '_> {
             self.cursor.bump();
             return Ok(());
         }
-        let scoped = !self.st.engine.nodes[node as usize].consistency.is_empty();
+        let n = &self.st.engine.nodes[node as usize];
+        let scoped = !n.consistency.is_empty();
+        // Each element is a region of its own for repeated keys (only objects below `node` can have any).
+        let regions = !n.children.is_empty();
         let base = if scoped { self.st.array_begin(node) } else { 0 };
         loop {
             if scoped {
                 self.st.element_begin(node, base);
             }
-            self.value(node, depth)?;
+            if regions {
+                let saved = self.st.enter_region();
+                self.value(node, depth)?;
+                self.st.leave_region(saved);
+            } else {
+                self.value(node, depth)?;
+            }
             if scoped {
                 self.st.element_end(node, base);
             }
@@ -184,5 +245,97 @@ impl Walk<'_, '_, '_, '_> {
             self.st.array_end(node, base);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::{FilterScope, FilterSet, SnsFilterPolicy};
+    use crate::message::Message;
+
+    /// (matching ids, stopped early), walked lazily and strictly.
+    fn run(engine: &Engine, body: &str) -> (Vec<usize>, bool) {
+        let mut answers = Vec::new();
+        for lazy in [true, false] {
+            let mut out = Vec::new();
+            let stopped = engine.match_body_in(body, &mut Scratch::default(), lazy, |id| out.push(id));
+            out.sort_unstable();
+            answers.push((out, stopped));
+        }
+        assert_eq!(answers[0], answers[1], "lazy and strict walks differ on {body}");
+        answers.swap_remove(0)
+    }
+
+    fn engine(policies: &[&str]) -> Engine {
+        let mut e = Engine::default();
+        for (id, p) in policies.iter().enumerate() {
+            e.add(id, SnsFilterPolicy::parse(p, FilterScope::MessageBody).unwrap().compiled());
+        }
+        e
+    }
+
+    #[test]
+    fn stops_once_every_first_segment_is_decided_and_validates_the_rest_only_for_a_match() {
+        let e = engine(&[r#"{"properties": {"STREET": ["MAIN"]}}"#]);
+        let valid = r#"{"properties": {"STREET": "MAIN"}, "geometry": {"coordinates": [[1, 2], [3, 4]]}}"#;
+        assert_eq!(run(&e, valid), (vec![0], true));
+        let other = r#"{"properties": {"STREET": "ELM"}, "geometry": {"coordinates": [[1, 2], [3, 4]]}}"#;
+        assert_eq!(run(&e, other), (vec![], true));
+        // The tail after the last decided path is not valid JSON: no match stays no match (without reading
+        // it), and what would match does not, since the body is invalid.
+        let broken_tail = r#"{"properties": {"STREET": "ELM"}, "geometry": {"coordinates": [[1, 2], [3,"#;
+        assert_eq!(run(&e, broken_tail), (vec![], true));
+        let broken_match = r#"{"properties": {"STREET": "MAIN"}, "geometry": {"coordinates": [[1, 2], [3,"#;
+        assert_eq!(run(&e, broken_match), (vec![], true));
+        for tail in [r#", "x": 1} x"#, r#", "x": 1,}"#, r#", "x" 1}"#, r#", x: 1}"#, r#", "\q": 1}"#, ""] {
+            let body = format!(r#"{{"properties": {{"STREET": "MAIN"}}{tail}"#);
+            assert_eq!(run(&e, &body), (vec![], true), "{body}");
+        }
+        // A later repeated or dotted spelling of a decided path changes nothing.
+        let repeated =
+            r#"{"properties": {"STREET": "ELM"}, "properties": {"STREET": "MAIN"}, "properties.STREET": "MAIN"}"#;
+        assert_eq!(run(&e, repeated), (vec![], true));
+        // Before the first segment is decided, the walk goes on.
+        let late = r#"{"geometry": [1, 2], "properties.STREET": "MAIN"}"#;
+        assert_eq!(run(&e, late), (vec![0], false));
+    }
+
+    #[test]
+    fn absence_is_decided_at_the_stop_or_at_the_end() {
+        let e = engine(&[r#"{"a": [{"exists": false}], "b": [1]}"#]);
+        assert_eq!(run(&e, r#"{"b": 1, "c": [1, 2]}"#), (vec![0], false));
+        assert_eq!(run(&e, r#"{"b": 1, "a": 2, "c": [1,"#), (vec![], true));
+        // `a` below a scalar `a`... and a later `a` is hidden: absence is known once `a` is decided.
+        assert_eq!(run(&e, r#"{"a": {"x": 1}, "b": 1, "a": 5}"#), (vec![0], true));
+        let anything_but = engine(&[r#"{"a": [{"anything-but": "x"}]}"#]);
+        assert_eq!(run(&anything_but, r#"{"a": "x", "a": "y"}"#), (vec![], true));
+        assert_eq!(run(&anything_but, r#"{"b": "x", "a": "y", "a": "x"}"#), (vec![0], true));
+    }
+
+    #[test]
+    fn a_set_stops_only_once_every_policy_path_is_decided() {
+        let e = engine(&[r#"{"a": ["x"]}"#, r#"{"b": {"c": [1]}}"#, r#"{"a": ["y"], "d": [true]}"#]);
+        assert_eq!(run(&e, r#"{"a": "x", "b": {"c": 1}, "z": [1]}"#), (vec![0, 1], false));
+        assert_eq!(run(&e, r#"{"a": "y", "b": {"c": 1}, "d": true, "z": [1,"#), (vec![], true));
+        assert_eq!(run(&e, r#"{"a": "y", "b": {"c": 1}, "d": true, "z": [1]}"#), (vec![1, 2], true));
+        assert_eq!(run(&e, r#"{"d": false, "a": "z", "b": 7, "z": [1,"#), (vec![], true));
+
+        let mut set = FilterSet::new();
+        set.insert(1, Some(SnsFilterPolicy::parse(r#"{"a": ["x"]}"#, FilterScope::MessageBody).unwrap()));
+        set.insert(2, Some(SnsFilterPolicy::parse(r#"{"b": ["y"]}"#, FilterScope::MessageBody).unwrap()));
+        let mut out = Vec::new();
+        set.matching(&Message::new(r#"{"a": "x", "b": "z", "a": "q", "tail": [1,"#), &mut out);
+        assert!(out.is_empty());
+        set.matching(&Message::new(r#"{"a": "x", "b": "z", "a": "q", "tail": [1]}"#), &mut out);
+        assert_eq!(out, [1]);
+    }
+
+    #[test]
+    fn array_elements_are_regions_of_their_own() {
+        let e = engine(&[r#"{"x": {"a": [2]}}"#, r#"{"x": {"a": [3]}}"#]);
+        assert_eq!(run(&e, r#"{"x": [{"a": 1, "a": 3}, {"a": 2}]}"#), (vec![0], true));
+        assert_eq!(run(&e, r#"{"x": [[{"a": 3}], {"a.b": 1, "a": 2}]}"#), (vec![0, 1], true));
+        assert_eq!(run(&e, r#"{"x.a": 1, "x": [{"a": 3}]}"#), (vec![1], true));
     }
 }

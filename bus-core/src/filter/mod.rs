@@ -16,8 +16,17 @@
 //!
 //! Cost per message depends on the message and on how many conditions it satisfies, not on the number
 //! of policies (except for `wildcard`, `anything-but`, `exists` and `cidr` rules, which are checked one by
-//! one at their key). The whole body is validated, as SNS does: unlike matchers that stop reading once
-//! they have seen the keys they need, a body that is not valid JSON matches nothing.
+//! one at their key). A body that is not valid JSON matches nothing, as in SNS; values no policy mentions
+//! are skipped unvalidated and validated only when a policy would match.
+//!
+//! **Repeated keys.** RFC 8259 leaves repeated member names undefined, and AWS's own libraries disagree
+//! (event-ruler documents "only the final value" for its tree API, its streaming API keeps every value).
+//! This engine decides: within the top-level object and within each array element, *the first member to
+//! reach a key path decides that path and every path below it*; a later member reaching the same path or
+//! one below it (a repeated name, or a dotted name such as `"a.b"` after `"a"`) is ignored, though it must
+//! still be valid JSON. So once the top-level object has had a member for every first path segment the
+//! policies use, nothing later can change an answer: the walk stops there, reads no further if nothing
+//! matches, and otherwise validates the rest strictly before reporting a match.
 //!
 //! [`SnsFilterPolicy`] is one compiled policy; [`FilterSet`] matches the policies of all subscriptions of
 //! a topic in one pass. [`conformance`] runs the JSONL conformance vectors.

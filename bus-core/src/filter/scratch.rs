@@ -46,6 +46,10 @@ pub(crate) struct StateBuffers {
     frames: Vec<u32>,
     /// Branches whose required conditions have all matched in this message.
     candidates: Vec<u32>,
+    /// Per trie node: the region (top-level object or array element) in which a member last reached it.
+    claim: Vec<u64>,
+    /// The last region number handed out (never reused, so stale claims never look current).
+    regions: u64,
 }
 
 thread_local! {
@@ -72,6 +76,11 @@ pub(crate) struct MatchState<'e, 's> {
     pub(crate) engine: &'e Engine,
     s: &'s mut StateBuffers,
     epoch: u32,
+    /// The current region (see [`Self::claim`]) and the top-level object's.
+    region: u64,
+    root_region: u64,
+    /// Children of the trie's root claimed in the top-level object.
+    top_claimed: u32,
 }
 
 impl<'e, 's> MatchState<'e, 's> {
@@ -97,8 +106,63 @@ impl<'e, 's> MatchState<'e, 's> {
         s.epoch += 1;
         s.frames.clear();
         s.candidates.clear();
-        let epoch = s.epoch;
-        MatchState { engine, s, epoch }
+        if s.claim.len() < engine.nodes.len() {
+            s.claim.resize(engine.nodes.len(), 0);
+        }
+        s.regions += 1;
+        let (epoch, region) = (s.epoch, s.regions);
+        MatchState { engine, s, epoch, region, root_region: region, top_claimed: 0 }
+    }
+
+    /// Whether a member reaching trie node `child` from an object at node `from` is hidden: an earlier
+    /// member of the current region reached `child` or a path between `from` and `child` (repeated keys:
+    /// the first member to reach a path decides it and everything below it).
+    #[inline]
+    pub(crate) fn hidden(&self, from: u32, child: u32) -> bool {
+        let mut n = child;
+        while n != from {
+            if self.s.claim[n as usize] == self.region {
+                return true;
+            }
+            n = self.engine.nodes[n as usize].parent;
+        }
+        false
+    }
+
+    /// Records that a member of the current region reached trie node `node` (after reading its value).
+    #[inline]
+    pub(crate) fn claim(&mut self, node: u32) {
+        let old = std::mem::replace(&mut self.s.claim[node as usize], self.region);
+        if old == self.region {
+            return;
+        }
+        if self.region == self.root_region && self.engine.nodes[node as usize].parent == super::engine::ROOT {
+            self.top_claimed += 1;
+        }
+    }
+
+    /// Whether the top-level object has had a member for every first path segment: every later member is
+    /// hidden, so nothing later in the body can change an answer.
+    #[inline]
+    pub(crate) fn top_complete(&self) -> bool {
+        self.top_claimed == self.engine.top_paths
+    }
+
+    /// Enters an array element, a region of its own; returns the region to go back to.
+    ///
+    /// Claims made inside the element are on paths below the array's and may overwrite claims of the
+    /// enclosing region there; they need no restoring, because the member holding the array claims its
+    /// path in the enclosing region as soon as the array ends, which hides every path below it.
+    #[inline]
+    pub(crate) fn enter_region(&mut self) -> u64 {
+        self.s.regions += 1;
+        std::mem::replace(&mut self.region, self.s.regions)
+    }
+
+    /// Leaves an array element.
+    #[inline]
+    pub(crate) fn leave_region(&mut self, region: u64) {
+        self.region = region;
     }
 
     /// Records that the key path `node` has a leaf value.

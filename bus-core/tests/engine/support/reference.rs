@@ -7,11 +7,18 @@
 //! is satisfied, either by absence (`exists: false` and no leaf at all at the path) or by one leaf whose
 //! value satisfies a rule, and the chosen leaves agree on the element of every array they share
 //! (event-ruler's array consistency), found by exhaustive search.
+//!
+//! Repeated keys (SPEC decision, see `bus_core::filter`): within the top-level object and within each array
+//! element, the first member to reach a key path decides that path and every path below it; a later member
+//! reaching the same path or one below it (a duplicate name, or a dotted name such as `"a.b"` after `"a"`) is
+//! ignored. The body is therefore read in document order with duplicates kept, not as a `serde_json` map.
 
+use std::fmt;
 use std::net::IpAddr;
 
 use bus_core::filter::FilterScope;
 use bus_core::{AttributeValue, Message};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 const RESERVED_IN_OR: &[&str] = &[
@@ -59,13 +66,10 @@ pub fn reference_matches(policy: &Value, scope: FilterScope, message: &Message) 
         return true;
     }
     let (leaves, absence_allowed) = match scope {
-        FilterScope::MessageBody => match serde_json::from_str::<Value>(&message.body) {
-            Ok(Value::Object(body)) => {
+        FilterScope::MessageBody => match serde_json::from_str::<Doc>(&message.body) {
+            Ok(Doc::Object(body)) => {
                 let mut leaves = Vec::new();
-                let mut arrays = 0;
-                for (k, v) in &body {
-                    flatten(k, v, &mut Vec::new(), &mut arrays, &mut leaves);
-                }
+                flatten_members(&body, "", &mut Vec::new(), &mut 0, &mut leaves, &mut Vec::new());
                 (leaves, true)
             }
             _ => return false,
@@ -85,23 +89,108 @@ fn join(prefix: &str, key: &str) -> String {
     }
 }
 
-fn flatten(path: &str, v: &Value, trail: &mut Vec<(usize, usize)>, arrays: &mut usize, out: &mut Vec<Leaf>) {
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                flatten(&join(path, k), child, trail, arrays, out);
-            }
+/// A message body as written: members in document order, repeated names kept.
+enum Doc {
+    Scalar(Value),
+    Array(Vec<Doc>),
+    Object(Vec<(String, Doc)>),
+}
+
+impl<'de> Deserialize<'de> for Doc {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DocVisitor)
+    }
+}
+
+struct DocVisitor;
+
+impl<'de> Visitor<'de> for DocVisitor {
+    type Value = Doc;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Doc, E> {
+        Ok(Doc::Scalar(Value::Null))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Doc, E> {
+        Ok(Doc::Scalar(Value::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Doc, E> {
+        Ok(Doc::Scalar(Value::from(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Doc, E> {
+        Ok(Doc::Scalar(Value::from(v)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Doc, E> {
+        Ok(Doc::Scalar(Value::from(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Doc, E> {
+        Ok(Doc::Scalar(Value::String(v.to_string())))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Doc, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
         }
-        Value::Array(items) => {
+        Ok(Doc::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc, A::Error> {
+        let mut members = Vec::new();
+        while let Some((k, v)) = map.next_entry()? {
+            members.push((k, v));
+        }
+        Ok(Doc::Object(members))
+    }
+}
+
+/// Whether a member at `path` is hidden by an earlier member that reached `claimed` (the same path or an
+/// ancestor of it).
+fn covers(claimed: &str, path: &str) -> bool {
+    path.strip_prefix(claimed).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
+/// The members of one object, whose paths extend `prefix`; `claimed` holds the paths already reached in
+/// the current region (the top-level object, or one array element).
+fn flatten_members(
+    members: &[(String, Doc)],
+    prefix: &str,
+    trail: &mut Vec<(usize, usize)>,
+    arrays: &mut usize,
+    out: &mut Vec<Leaf>,
+    claimed: &mut Vec<String>,
+) {
+    for (k, v) in members {
+        let path = join(prefix, k);
+        if claimed.iter().any(|c| covers(c, &path)) {
+            continue;
+        }
+        flatten(&path, v, trail, arrays, out, claimed);
+        claimed.push(path);
+    }
+}
+
+fn flatten(
+    path: &str,
+    v: &Doc,
+    trail: &mut Vec<(usize, usize)>,
+    arrays: &mut usize,
+    out: &mut Vec<Leaf>,
+    claimed: &mut Vec<String>,
+) {
+    match v {
+        Doc::Object(m) => flatten_members(m, path, trail, arrays, out, claimed),
+        Doc::Array(items) => {
             let id = *arrays;
             *arrays += 1;
             for (i, item) in items.iter().enumerate() {
                 trail.push((id, i));
-                flatten(path, item, trail, arrays, out);
+                // Each element is a region of its own.
+                flatten(path, item, trail, arrays, out, &mut Vec::new());
                 trail.pop();
             }
         }
-        scalar => out.push(Leaf { path: path.to_string(), value: scalar.clone(), trail: trail.clone() }),
+        Doc::Scalar(scalar) => out.push(Leaf { path: path.to_string(), value: scalar.clone(), trail: trail.clone() }),
     }
 }
 
