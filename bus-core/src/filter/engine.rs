@@ -2,11 +2,13 @@
 //!
 //! All key paths of all policies form one trie keyed by path segment (`a.b` is `a` → `b`, so dotted and
 //! nested keys meet). Each condition's rules are registered in the value index of its trie node; each
-//! branch lists its conditions. Matching walks the message once, visiting only the trie's keys, feeds
-//! every leaf value to its node's index, counts for each branch how many of its required conditions
-//! matched, and then decides only the branches whose count is complete (plus branches made only of
-//! `exists: false`). Cost therefore depends on the message and on the
-//! conditions it satisfies, not on the number of policies.
+//! branch lists its conditions and has one *anchor*: its most selective required condition (exact
+//! values first, `anything-but` and `exists` last). Matching walks the message once, visiting only the
+//! trie's keys, feeds every leaf value to its node's index, which stamps the conditions it satisfies; a
+//! stamped anchor makes its branches candidates, and only candidates (plus branches made only of
+//! `exists: false`) are decided, by checking the stamps of their other conditions. A satisfied condition
+//! that anchors nothing costs one stamp. Cost therefore depends on the message and on the conditions it
+//! satisfies, not on the number of policies.
 
 use super::ast::Rule;
 use super::compile::CompiledPolicy;
@@ -35,10 +37,39 @@ pub(crate) struct Cond {
     pub(crate) node: u32,
     /// Has an `exists: false` rule: also satisfied when the path has no leaf value.
     pub(crate) absent_ok: bool,
-    /// Branches using this condition, each with its number of required conditions.
-    pub(crate) branches: Vec<(u32, u8)>,
+    /// Branches anchored on this condition: candidates once it is satisfied.
+    pub(crate) anchors: Vec<u32>,
+    /// What its rules are, for estimating how often it is satisfied (see [`Engine::rarity`]).
+    profile: Profile,
     /// (consistency branch, slot of this condition in it).
     pub(crate) slots: Vec<(u32, u8)>,
+}
+
+/// A condition's rules, counted for [`Engine::rarity`]: exact values, `equals-ignore-case` operands,
+/// and the summed rough satisfaction rates of the other rules.
+#[derive(Debug, Clone, Copy, Default)]
+struct Profile {
+    exact: u16,
+    ignore_case: u16,
+    other: f32,
+}
+
+impl Profile {
+    fn of(rules: &[Rule]) -> Profile {
+        use super::ast::Literal;
+        let mut p = Profile::default();
+        for rule in rules {
+            match rule {
+                Rule::Literal(Literal::String(_) | Literal::Number(_)) => p.exact += 1,
+                Rule::EqualsIgnoreCase(_) => p.ignore_case += 1,
+                Rule::Prefix(_) | Rule::Suffix(_) => p.other += 0.25,
+                Rule::Literal(_) | Rule::Wildcard(_) | Rule::Cidr(_) => p.other += 0.3,
+                Rule::Numeric(_) => p.other += 0.5,
+                Rule::AnythingBut(_) | Rule::Exists(_) => p.other += 1.0,
+            }
+        }
+        p
+    }
 }
 
 /// An AND-group of conditions (at most 5: one per key path).
@@ -72,6 +103,9 @@ pub(crate) struct Engine {
     /// for each, nothing later in the body can change an answer.
     pub(crate) top_paths: u32,
     live: usize,
+    /// Re-choose every branch's anchor once there are this many branches (the estimates of
+    /// [`Engine::rarity`] improve as policies are added).
+    reanchor_at: usize,
 }
 
 impl Default for Engine {
@@ -85,6 +119,7 @@ impl Default for Engine {
             consistency_count: 0,
             top_paths: 0,
             live: 0,
+            reanchor_at: 16,
         }
     }
 }
@@ -126,16 +161,14 @@ impl Engine {
                     other => n.index.add(cond, other),
                 }
             }
-            self.conds.push(Cond { node, absent_ok, branches: Vec::new(), slots: Vec::new() });
+            let profile = Profile::of(&condition.rules);
+            self.conds.push(Cond { node, absent_ok, anchors: Vec::new(), profile, slots: Vec::new() });
         }
 
         for branch in &policy.branches {
             let b = self.branches.len() as u32;
             let conds: Vec<u32> = branch.iter().map(|&i| base + i as u32).collect();
-            let required = conds.iter().filter(|&&c| !self.conds[c as usize].absent_ok).count() as u8;
-            for &c in &conds {
-                self.conds[c as usize].branches.push((b, required));
-            }
+            let required = self.anchor(&conds).inspect(|&c| self.conds[c as usize].anchors.push(b)).is_some();
             let shared = self.shared_paths(&conds);
             let consistency = if shared.is_empty() {
                 None
@@ -150,12 +183,43 @@ impl Engine {
                 }
                 Some(cb)
             };
-            if required == 0 {
+            if !required {
                 self.absence_branches.push(b);
             }
             self.branches.push(Branch { policy: p, conds, consistency });
         }
+        if self.branches.len() >= self.reanchor_at {
+            self.reanchor();
+            self.reanchor_at = 2 * self.branches.len();
+        }
         p
+    }
+
+    /// The anchor for a branch of `conds`: its required condition least often satisfied, if any.
+    fn anchor(&self, conds: &[u32]) -> Option<u32> {
+        let required = conds.iter().copied().filter(|&c| !self.conds[c as usize].absent_ok);
+        required.min_by(|&a, &b| self.rarity(a).total_cmp(&self.rarity(b)))
+    }
+
+    /// A rough estimate of how often condition `c` is satisfied: an exact value is one of the distinct
+    /// values policies expect at its path, other operators count as fixed rates.
+    fn rarity(&self, c: u32) -> f32 {
+        let cond = &self.conds[c as usize];
+        let (exact, ignore_case) = self.nodes[cond.node as usize].index.distinct_values();
+        let share = |n: u16, of: usize| f32::from(n) / of.max(1) as f32;
+        share(cond.profile.exact, exact) + share(cond.profile.ignore_case, ignore_case) + cond.profile.other
+    }
+
+    /// Re-chooses every branch's anchor with the current estimates.
+    fn reanchor(&mut self) {
+        for cond in &mut self.conds {
+            cond.anchors.clear();
+        }
+        for b in 0..self.branches.len() {
+            if let Some(c) = self.anchor(&self.branches[b].conds) {
+                self.conds[c as usize].anchors.push(b as u32);
+            }
+        }
     }
 
     /// Marks policy `p` removed.
@@ -223,5 +287,51 @@ impl Engine {
             node = *self.nodes[node as usize].children.get(segment)?;
         }
         Some(node)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::{FilterScope, SnsFilterPolicy};
+
+    fn compiled(json: &str) -> CompiledPolicy {
+        SnsFilterPolicy::parse(json, FilterScope::MessageAttributes).unwrap().compiled().clone()
+    }
+
+    #[test]
+    fn branches_are_anchored_on_their_rarest_required_condition() {
+        let mut e = Engine::default();
+        // 40 distinct event types against 2 tiers: once re-anchored, the type conditions anchor.
+        for i in 0..40 {
+            let tier = if i % 2 == 0 { "gold" } else { "free" };
+            e.add(
+                i,
+                &compiled(&format!(
+                    r#"{{"tier": ["{tier}"], "type": ["T{i}", "U{i}"], "n": [{{"numeric": [">", 1]}}]}}"#
+                )),
+            );
+        }
+        for b in &e.branches {
+            let anchors: Vec<u32> =
+                b.conds.iter().copied().filter(|&c| !e.conds[c as usize].anchors.is_empty()).collect();
+            assert_eq!(anchors.len(), 1);
+            let node = e.conds[anchors[0] as usize].node;
+            assert_eq!(Some(node), e.step(ROOT, "type"));
+        }
+        // A branch whose only required condition is `anything-but` still gets it as its anchor; one made only
+        // of `exists: false` has none and is decided for every message.
+        let p = e.add(40, &compiled(r#"{"tier": [{"exists": false}], "x": [{"anything-but": "y"}]}"#));
+        let q = e.add(41, &compiled(r#"{"tier": [{"exists": false}]}"#));
+        let anchored = |p: u32| {
+            e.branches
+                .iter()
+                .filter(|b| b.policy == p)
+                .flat_map(|b| b.conds.iter())
+                .any(|&c| !e.conds[c as usize].anchors.is_empty())
+        };
+        assert!(anchored(p));
+        assert!(!anchored(q));
+        assert_eq!(e.absence_branches.len(), 1);
     }
 }

@@ -119,6 +119,14 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
         }
     }
 
+    /// Number of entries.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            LookupMap::Small(items) => items.len(),
+            LookupMap::Large(map) => map.len(),
+        }
+    }
+
     /// Whether the map is empty.
     pub(crate) fn is_empty(&self) -> bool {
         match self {

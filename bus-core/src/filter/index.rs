@@ -111,6 +111,12 @@ impl ValueIndex {
         }
     }
 
+    /// Number of distinct exact values (strings and numbers) and of distinct case-folded
+    /// `equals-ignore-case` operands registered here: how spread the values policies expect at this path are.
+    pub(crate) fn distinct_values(&self) -> (usize, usize) {
+        (self.exact.len() + self.numbers.len(), self.ignore_case.len())
+    }
+
     /// Reports to `st` every condition that value `v` satisfies.
     #[inline]
     pub(crate) fn feed(&self, v: Val<'_>, st: &mut MatchState<'_, '_>) {

@@ -37,14 +37,12 @@ pub(crate) struct StateBuffers {
     epoch: u32,
     cond: Vec<u32>,
     node: Vec<u32>,
-    /// (epoch, number of required conditions matched) per branch.
-    branch: Vec<(u32, u8)>,
     policy: Vec<u32>,
     /// (epoch, family) per consistency branch.
     family: Vec<(u32, u32)>,
     /// Saved families while inside arrays: (outer, accumulated) pairs.
     frames: Vec<u32>,
-    /// Branches whose required conditions have all matched in this message.
+    /// Branches whose anchor condition is satisfied in this message.
     candidates: Vec<u32>,
     /// Per trie node: the region (top-level object or array element) in which a member last reached it.
     claim: Vec<u64>,
@@ -88,9 +86,6 @@ impl<'e, 's> MatchState<'e, 's> {
     pub(crate) fn new(engine: &'e Engine, s: &'s mut StateBuffers) -> Self {
         grow(&mut s.cond, engine.conds.len());
         grow(&mut s.node, engine.nodes.len());
-        if s.branch.len() < engine.branches.len() {
-            s.branch.resize(engine.branches.len(), (0, 0));
-        }
         grow(&mut s.policy, engine.policies.len());
         if s.family.len() < engine.consistency_count as usize {
             s.family.resize(engine.consistency_count as usize, (0, EMPTY_FAMILY));
@@ -99,7 +94,6 @@ impl<'e, 's> MatchState<'e, 's> {
             for v in [&mut s.cond, &mut s.node, &mut s.policy] {
                 v.iter_mut().for_each(|x| *x = 0);
             }
-            s.branch.iter_mut().for_each(|x| x.0 = 0);
             s.family.iter_mut().for_each(|x| x.0 = 0);
             s.epoch = 0;
         }
@@ -198,19 +192,8 @@ impl<'e, 's> MatchState<'e, 's> {
         let stamp = &mut self.s.cond[cond as usize];
         if *stamp != epoch {
             *stamp = epoch;
-            if !info.absent_ok {
-                // Count the branch's required conditions; it becomes a candidate when all have matched.
-                for &(b, required) in &info.branches {
-                    let entry = &mut self.s.branch[b as usize];
-                    if entry.0 != epoch {
-                        *entry = (epoch, 0);
-                    }
-                    entry.1 += 1;
-                    if entry.1 == required {
-                        self.s.candidates.push(b);
-                    }
-                }
-            }
+            // The branches anchored here become candidates (decided at the end).
+            self.s.candidates.extend_from_slice(&info.anchors);
         }
         if !info.slots.is_empty() {
             self.join_slots(cond);
@@ -298,7 +281,7 @@ impl<'e, 's> MatchState<'e, 's> {
         self.s.candidates = candidates;
     }
 
-    /// Whether some branch has all its required conditions matched so far.
+    /// Whether some branch's anchor condition is satisfied so far (a match is then likely).
     #[inline]
     pub(crate) fn has_candidates(&self) -> bool {
         !self.s.candidates.is_empty()
