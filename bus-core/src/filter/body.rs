@@ -45,9 +45,11 @@ impl Engine {
 
     /// [`Self::match_body`], lazily validating (`lazy`) or validating every byte as it is walked.
     ///
-    /// The walk stops early once the top-level object has had a member for every first path segment of
-    /// the engine: later members are hidden (the first member to reach a path decides it), so no answer
-    /// can change. If no policy matches by then, the rest is not read; otherwise it is validated strictly.
+    /// The walk stops early once every path of the engine is decided in the top-level region (a member
+    /// reached it, or an ancestor of it): later members are hidden (the first member to reach a path
+    /// decides it), so no answer can change. With the citylots lines, that is as soon as the last policy
+    /// key inside `properties` has been read. If no policy matches by then, the rest is not read;
+    /// otherwise it is validated strictly.
     /// Returns whether the walk stopped early.
     pub(crate) fn match_body_in(
         &self,
@@ -58,15 +60,16 @@ impl Engine {
     ) -> bool {
         let mut st = MatchState::new(self, &mut scratch.state);
         scratch.text.skipped.clear();
-        let mut walk = Walk { cursor: Cursor::new(body), st: &mut st, text: &mut scratch.text, lazy, stopped: false };
-        if walk.cursor.peek() != Some(b'{') || walk.object(ROOT, 1).is_err() {
+        let mut walk = Walk { cursor: Cursor::new(body), st: &mut st, text: &mut scratch.text, lazy, stopped: 0 };
+        if walk.cursor.peek() != Some(b'{') || walk.object(ROOT, 1, true).is_err() {
             return false;
         }
-        let (stopped, pos) = (walk.stopped, walk.cursor.pos());
+        let (open, pos) = (walk.stopped, walk.cursor.pos());
+        let stopped = open > 0;
         let TextBuffers { skipped, stack, key, .. } = &mut scratch.text;
         if stopped {
             // Nothing later can change an answer: a body matching nothing stays unmatched, valid or not.
-            if !st.any_match(true) || !rest_valid(Cursor::at(body, pos), key, stack) {
+            if !st.any_match(true) || !rest_valid(Cursor::at(body, pos), open, key, stack) {
                 return true;
             }
         } else if Cursor::at(body, pos).end().is_err() {
@@ -80,25 +83,28 @@ impl Engine {
     }
 }
 
-/// Whether the rest of the top-level object from `cursor` (just after a member's value) is valid JSON up
-/// to its closing brace, with only whitespace after it.
-fn rest_valid(mut cursor: Cursor<'_>, key: &mut String, stack: &mut Vec<u8>) -> bool {
-    loop {
-        match cursor.peek() {
-            Some(b',') => {
-                cursor.bump();
-                let member = cursor.string(key).and_then(|_| cursor.expect(b':'));
-                if member.and_then(|()| cursor.skip_value(stack, 1)).is_err() {
-                    return false;
+/// Whether the rest of the body from `cursor` (just after a member's value, `open` objects deep) is valid
+/// JSON: the rest of each open object up to its closing brace, then only whitespace.
+fn rest_valid(mut cursor: Cursor<'_>, open: usize, key: &mut String, stack: &mut Vec<u8>) -> bool {
+    for depth in (1..=open).rev() {
+        loop {
+            match cursor.peek() {
+                Some(b',') => {
+                    cursor.bump();
+                    let member = cursor.string(key).and_then(|_| cursor.expect(b':'));
+                    if member.and_then(|()| cursor.skip_value(stack, depth)).is_err() {
+                        return false;
+                    }
                 }
+                Some(b'}') => {
+                    cursor.bump();
+                    break;
+                }
+                _ => return false,
             }
-            Some(b'}') => {
-                cursor.bump();
-                return cursor.end().is_ok();
-            }
-            _ => return false,
         }
     }
+    cursor.end().is_ok()
 }
 
 /// Whether every value skipped without validation is valid JSON ending where the lazy skipper ended.
@@ -116,17 +122,20 @@ struct Walk<'a, 'e, 's, 't> {
     text: &'t mut TextBuffers,
     /// Skip unmentioned values without validating them.
     lazy: bool,
-    /// The walk stopped inside the top-level object (see [`Engine::match_body_in`]).
-    stopped: bool,
+    /// Where the walk stopped early (see [`Engine::match_body_in`]): the number of objects then open (0:
+    /// it did not stop).
+    stopped: usize,
 }
 
 impl Walk<'_, '_, '_, '_> {
     /// A value at trie node `node`, `depth` containers deep.
-    fn value(&mut self, node: u32, depth: usize) -> Result<(), Invalid> {
+    ///
+    /// `stoppable`: the walk may stop as soon as everything below `node` is decided (see [`Self::object`]).
+    fn value(&mut self, node: u32, depth: usize, stoppable: bool) -> Result<(), Invalid> {
         let engine = self.st.engine;
         let n = &engine.nodes[node as usize];
         match self.cursor.peek().ok_or(Invalid)? {
-            b'{' => self.object(node, depth + 1),
+            b'{' => self.object(node, depth + 1, stoppable),
             b'[' => self.array(node, depth + 1),
             b'"' if n.target => {
                 let s = self.cursor.string(&mut self.text.value)?;
@@ -160,7 +169,11 @@ impl Walk<'_, '_, '_, '_> {
     }
 
     /// An object (next byte `{`) whose keys extend the path of `node`.
-    fn object(&mut self, node: u32, depth: usize) -> Result<(), Invalid> {
+    ///
+    /// `stoppable`: the object is in the top-level region, reached from the top-level object by plain
+    /// (undotted) keys through objects every other path of which is already decided. Once every path
+    /// below `node` is decided too, nothing later in the body can change an answer, and the walk stops.
+    fn object(&mut self, node: u32, depth: usize, stoppable: bool) -> Result<(), Invalid> {
         if depth > MAX_DEPTH {
             return Err(Invalid);
         }
@@ -175,10 +188,17 @@ impl Walk<'_, '_, '_, '_> {
             self.cursor.expect(b':')?;
             match child {
                 Some(child) => {
-                    self.value(child, depth)?;
+                    // Everything outside this member is decided: once everything below it is, the walk stops.
+                    let inner = stoppable
+                        && self.st.engine.nodes[child as usize].parent == node
+                        && self.st.decided_but_one(node);
+                    self.value(child, depth, inner)?;
+                    if self.stopped > 0 {
+                        return Ok(());
+                    }
                     self.st.claim(child);
-                    if depth == 1 && self.st.top_complete() {
-                        self.stopped = true;
+                    if stoppable && self.st.decided(node) {
+                        self.stopped = depth;
                         return Ok(());
                     }
                 }
@@ -224,10 +244,10 @@ impl Walk<'_, '_, '_, '_> {
             }
             if regions {
                 let saved = self.st.enter_region();
-                self.value(node, depth)?;
+                self.value(node, depth, false)?;
                 self.st.leave_region(saved);
             } else {
-                self.value(node, depth)?;
+                self.value(node, depth, false)?;
             }
             if scoped {
                 self.st.element_end(node, base);
@@ -329,6 +349,26 @@ mod tests {
         assert!(out.is_empty());
         set.matching(&Message::new(r#"{"a": "x", "b": "z", "a": "q", "tail": [1]}"#), &mut out);
         assert_eq!(out, [1]);
+    }
+
+    #[test]
+    fn stops_inside_a_nested_object_once_its_last_policy_path_is_read() {
+        let e = engine(&[r#"{"p": {"a": ["x"], "b": ["y"]}}"#]);
+        assert_eq!(run(&e, r#"{"p": {"a": "x", "b": "z", "c": [1,"#), (vec![], true));
+        assert_eq!(run(&e, r#"{"p": {"a": "x", "b": "y", "c": [1,"#), (vec![], true));
+        assert_eq!(run(&e, r#"{"p": {"a": "x", "b": "y", "c": [1]}, "q": {"r": [2]}} "#), (vec![0], true));
+        assert_eq!(run(&e, r#"{"p": {"a": "x", "b": "y", "c": [1]}, "q": {"r": [2}}"#), (vec![], true));
+        assert_eq!(run(&e, r#"{"p": {"a": "x", "b": "y", "c": [1]}, "q": 1} }"#), (vec![], true));
+        // A dotted member decides its path too; the later nested object then completes `p`.
+        assert_eq!(run(&e, r#"{"p.a": "x", "p": {"b": "y", "a": "q", "c": [1]}}"#), (vec![0], true));
+        assert_eq!(run(&e, r#"{"p.a": "w", "p": {"b": "y", "c": [1,"#), (vec![], true));
+        // Reached through a dotted key, `p.b`'s object cannot stop the walk (`p` itself stays open); nor can
+        // objects inside arrays, whose array ends first.
+        let dotted = engine(&[r#"{"p": {"b": {"c": ["x"]}}}"#]);
+        assert_eq!(run(&dotted, r#"{"p.b": {"c": "x", "d": [1,"#), (vec![], false));
+        assert_eq!(run(&dotted, r#"{"p.b": {"c": "x"}, "p": {"b": {"c": "y"}}}"#), (vec![0], true));
+        assert_eq!(run(&e, r#"{"p": [{"a": "x", "b": "y"}, {"a": 1}], "z": [1,"#), (vec![], true));
+        assert_eq!(run(&e, r#"{"p": [{"a": "x", "b": "y"}, {"a": 1}], "z": [1]}"#), (vec![0], true));
     }
 
     #[test]

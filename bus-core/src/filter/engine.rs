@@ -23,6 +23,8 @@ pub(crate) const ROOT: u32 = 0;
 pub(crate) struct Node {
     pub(crate) parent: u32,
     pub(crate) children: LookupMap<Box<str>, u32>,
+    /// Number of children.
+    pub(crate) children_count: u32,
     /// Whether some condition is on exactly this path.
     pub(crate) target: bool,
     /// The rules registered here.
@@ -99,9 +101,6 @@ pub(crate) struct Engine {
     /// Branches whose conditions all accept absence: candidates for every message.
     pub(crate) absence_branches: Vec<u32>,
     pub(crate) consistency_count: u32,
-    /// Number of first path segments (children of the root): once the top-level object has had a member
-    /// for each, nothing later in the body can change an answer.
-    pub(crate) top_paths: u32,
     live: usize,
     /// Re-choose every branch's anchor once there are this many branches (the estimates of
     /// [`Engine::rarity`] improve as policies are added).
@@ -117,7 +116,6 @@ impl Default for Engine {
             policies: Vec::new(),
             absence_branches: Vec::new(),
             consistency_count: 0,
-            top_paths: 0,
             live: 0,
             reanchor_at: 16,
         }
@@ -256,9 +254,7 @@ impl Engine {
                 Some(&child) => child,
                 None => {
                     let child = self.nodes.len() as u32;
-                    if node == ROOT {
-                        self.top_paths += 1;
-                    }
+                    self.nodes[node as usize].children_count += 1;
                     self.nodes.push(Node { parent: node, ..Node::default() });
                     self.nodes[node as usize].children.entry_or_insert_with(segment.into(), || child);
                     child

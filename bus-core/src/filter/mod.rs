@@ -24,9 +24,10 @@
 //! This engine decides: within the top-level object and within each array element, *the first member to
 //! reach a key path decides that path and every path below it*; a later member reaching the same path or
 //! one below it (a repeated name, or a dotted name such as `"a.b"` after `"a"`) is ignored, though it must
-//! still be valid JSON. So once the top-level object has had a member for every first path segment the
-//! policies use, nothing later can change an answer: the walk stops there, reads no further if nothing
-//! matches, and otherwise validates the rest strictly before reporting a match.
+//! still be valid JSON. So once every path the policies use is decided outside arrays (for a policy on
+//! `properties.STREET`: as soon as `STREET` has been read inside the first `properties` object), nothing
+//! later can change an answer: the walk stops there, reads no further if nothing matches, and otherwise
+//! validates the rest strictly before reporting a match.
 //!
 //! [`SnsFilterPolicy`] is one compiled policy; [`FilterSet`] matches the policies of all subscriptions of
 //! a topic in one pass. [`conformance`] runs the JSONL conformance vectors.

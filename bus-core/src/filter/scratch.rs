@@ -13,7 +13,7 @@
 
 use std::cell::RefCell;
 
-use super::engine::Engine;
+use super::engine::{Engine, ROOT};
 use super::scan::TextBuffers;
 
 /// `ZERO_BIT[s]`: the subset masks `m` (as bit positions) whose bit `s` is clear.
@@ -48,6 +48,8 @@ pub(crate) struct StateBuffers {
     claim: Vec<u64>,
     /// The last region number handed out (never reused, so stale claims never look current).
     regions: u64,
+    /// Per trie node: (region, number of its children claimed in that region).
+    children: Vec<(u64, u32)>,
 }
 
 thread_local! {
@@ -102,6 +104,7 @@ impl<'e, 's> MatchState<'e, 's> {
         s.candidates.clear();
         if s.claim.len() < engine.nodes.len() {
             s.claim.resize(engine.nodes.len(), 0);
+            s.children.resize(engine.nodes.len(), (0, 0));
         }
         s.regions += 1;
         let (epoch, region) = (s.epoch, s.regions);
@@ -130,16 +133,43 @@ impl<'e, 's> MatchState<'e, 's> {
         if old == self.region {
             return;
         }
-        if self.region == self.root_region && self.engine.nodes[node as usize].parent == super::engine::ROOT {
+        let parent = self.engine.nodes[node as usize].parent;
+        if parent == ROOT && self.region == self.root_region {
             self.top_claimed += 1;
+        } else {
+            let entry = &mut self.s.children[parent as usize];
+            if entry.0 == self.region {
+                entry.1 += 1;
+            } else {
+                *entry = (self.region, 1);
+            }
         }
     }
 
-    /// Whether the top-level object has had a member for every first path segment: every later member is
-    /// hidden, so nothing later in the body can change an answer.
+    /// Number of children of `node` claimed in the current region.
     #[inline]
-    pub(crate) fn top_complete(&self) -> bool {
-        self.top_claimed == self.engine.top_paths
+    fn claimed_children(&self, node: u32) -> u32 {
+        if node == ROOT && self.region == self.root_region {
+            return self.top_claimed;
+        }
+        match self.s.children[node as usize] {
+            (region, n) if region == self.region => n,
+            _ => 0,
+        }
+    }
+
+    /// Whether every child of `node` has been claimed in the current region: every later member reaching
+    /// `node`'s paths below it is hidden. (For the root in the top-level object: nothing later in the
+    /// body can change an answer.)
+    #[inline]
+    pub(crate) fn decided(&self, node: u32) -> bool {
+        self.claimed_children(node) == self.engine.nodes[node as usize].children_count
+    }
+
+    /// Whether all children of `node` but one have been claimed in the current region.
+    #[inline]
+    pub(crate) fn decided_but_one(&self, node: u32) -> bool {
+        self.claimed_children(node) + 1 == self.engine.nodes[node as usize].children_count
     }
 
     /// Enters an array element, a region of its own; returns the region to go back to.
