@@ -6,7 +6,7 @@
 //! matching allocates nothing. Arrays are transparent at any depth. A body that is not a JSON object (or
 //! not JSON at all) matches no body-scope policy. Members hidden by an earlier member reaching the same
 //! path (repeated keys, see the [module docs](super)) are skipped like unmentioned ones, and the walk stops
-//! once the top-level object has decided every first path segment.
+//! once every policy path is decided (see [`Engine::match_body_in`]).
 
 use super::engine::{Engine, ROOT};
 use super::index::Val;

@@ -31,9 +31,9 @@ impl Hasher for FxHasher {
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
+            // Byte by byte: a variable-length copy would be a call into `memcpy`.
+            let word = rest.iter().rev().fold(0u64, |w, &b| (w << 8) | u64::from(b));
+            self.add(word ^ ((rest.len() as u64) << 56));
         }
     }
 
@@ -68,12 +68,24 @@ pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 
 /// Below this many entries a [`LookupMap`] is a vector scanned linearly.
 const SMALL: usize = 8;
+/// Up to this many entries, the vector's keys are compared without hashing the key looked up.
+const FEW: usize = 2;
 
-/// A map that is a short vector while small and a hash map beyond [`SMALL`] entries.
+/// A map that is a short vector while small and a hash map beyond [`SMALL`] entries. The vector keeps each
+/// key's hash, so that beyond [`FEW`] entries a lookup compares keys (a call into `memcmp` for strings)
+/// only where hashes agree.
 #[derive(Debug, Clone)]
 pub(crate) enum LookupMap<K, V> {
-    Small(Vec<(K, V)>),
+    Small(Vec<(u64, K, V)>),
     Large(HashMap<K, V, FxBuild>),
+}
+
+/// The [`FxHasher`] hash of `key` (equal for a key and its borrowed form, as `Borrow` requires).
+#[inline]
+fn hash_of<Q: Hash + ?Sized>(key: &Q) -> u64 {
+    let mut h = FxHasher::default();
+    key.hash(&mut h);
+    h.finish()
 }
 
 impl<K, V> Default for LookupMap<K, V> {
@@ -91,7 +103,13 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         match self {
-            LookupMap::Small(items) => items.iter().find(|(k, _)| k.borrow() == key).map(|(_, v)| v),
+            LookupMap::Small(items) => {
+                if items.len() <= FEW {
+                    return items.iter().find(|(_, k, _)| k.borrow() == key).map(|(_, _, v)| v);
+                }
+                let hash = hash_of(key);
+                items.iter().find(|(h, k, _)| *h == hash && k.borrow() == key).map(|(_, _, v)| v)
+            }
             LookupMap::Large(map) => map.get(key),
         }
     }
@@ -99,21 +117,21 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
     /// The value for `key`, inserted with `make` if absent.
     pub(crate) fn entry_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
         if let LookupMap::Small(items) = self {
-            if items.len() >= SMALL && !items.iter().any(|(k, _)| *k == key) {
-                let map: HashMap<K, V, FxBuild> = std::mem::take(items).into_iter().collect();
+            if items.len() >= SMALL && !items.iter().any(|(_, k, _)| *k == key) {
+                let map: HashMap<K, V, FxBuild> = std::mem::take(items).into_iter().map(|(_, k, v)| (k, v)).collect();
                 *self = LookupMap::Large(map);
             }
         }
         match self {
             LookupMap::Small(items) => {
-                let at = match items.iter().position(|(k, _)| *k == key) {
+                let at = match items.iter().position(|(_, k, _)| *k == key) {
                     Some(at) => at,
                     None => {
-                        items.push((key, make()));
+                        items.push((hash_of(&key), key, make()));
                         items.len() - 1
                     }
                 };
-                &mut items[at].1
+                &mut items[at].2
             }
             LookupMap::Large(map) => map.entry(key).or_insert_with(make),
         }
