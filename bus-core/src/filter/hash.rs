@@ -71,13 +71,55 @@ const SMALL: usize = 8;
 /// Up to this many entries, the vector's keys are compared without hashing the key looked up.
 const FEW: usize = 2;
 
-/// A map that is a short vector while small and a hash map beyond [`SMALL`] entries. The vector keeps each
-/// key's hash, so that beyond [`FEW`] entries a lookup compares keys (a call into `memcmp` for strings)
-/// only where hashes agree.
+/// Key equality without a call into `memcmp` for short strings (which most policy values are).
+pub(crate) trait FastEq {
+    /// Whether `self` equals `other`.
+    fn fast_eq(&self, other: &Self) -> bool;
+}
+
+impl FastEq for str {
+    #[inline]
+    fn fast_eq(&self, other: &str) -> bool {
+        bytes_eq(self.as_bytes(), other.as_bytes())
+    }
+}
+
+impl FastEq for i64 {
+    #[inline]
+    fn fast_eq(&self, other: &i64) -> bool {
+        self == other
+    }
+}
+
+impl FastEq for u64 {
+    #[inline]
+    fn fast_eq(&self, other: &u64) -> bool {
+        self == other
+    }
+}
+
+/// Byte-string equality: up to 16 bytes with two (overlapping) eight-byte loads or a short loop.
+#[inline]
+fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], i: usize| s.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map(u64::from_le_bytes);
+    match n {
+        0..=7 => a.iter().zip(b).all(|(x, y)| x == y),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
+/// A map that is a short vector while small and a hash table beyond [`SMALL`] entries. Entries keep
+/// their key's hash, so keys are compared (with [`FastEq`]) only where hashes agree.
 #[derive(Debug, Clone)]
 pub(crate) enum LookupMap<K, V> {
     Small(Vec<(u64, K, V)>),
-    Large(HashMap<K, V, FxBuild>),
+    /// Entries by hash (collisions share a bucket), and the number of entries.
+    Large(HashMap<u64, Vec<(K, V)>, FxBuild>, usize),
 }
 
 /// The [`FxHasher`] hash of `key` (equal for a key and its borrowed form, as `Borrow` requires).
@@ -100,26 +142,34 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
     pub(crate) fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
+        Q: Hash + FastEq + ?Sized,
     {
         match self {
             LookupMap::Small(items) => {
                 if items.len() <= FEW {
-                    return items.iter().find(|(_, k, _)| k.borrow() == key).map(|(_, _, v)| v);
+                    return items.iter().find(|(_, k, _)| k.borrow().fast_eq(key)).map(|(_, _, v)| v);
                 }
                 let hash = hash_of(key);
-                items.iter().find(|(h, k, _)| *h == hash && k.borrow() == key).map(|(_, _, v)| v)
+                items.iter().find(|(h, k, _)| *h == hash && k.borrow().fast_eq(key)).map(|(_, _, v)| v)
             }
-            LookupMap::Large(map) => map.get(key),
+            LookupMap::Large(map, _) => {
+                let bucket = map.get(&hash_of(key))?;
+                bucket.iter().find(|(k, _)| k.borrow().fast_eq(key)).map(|(_, v)| v)
+            }
         }
     }
 
     /// The value for `key`, inserted with `make` if absent.
     pub(crate) fn entry_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
+        let hash = hash_of(&key);
         if let LookupMap::Small(items) = self {
             if items.len() >= SMALL && !items.iter().any(|(_, k, _)| *k == key) {
-                let map: HashMap<K, V, FxBuild> = std::mem::take(items).into_iter().map(|(_, k, v)| (k, v)).collect();
-                *self = LookupMap::Large(map);
+                let len = items.len();
+                let mut map: HashMap<u64, Vec<(K, V)>, FxBuild> = HashMap::default();
+                for (h, k, v) in std::mem::take(items) {
+                    map.entry(h).or_default().push((k, v));
+                }
+                *self = LookupMap::Large(map, len);
             }
         }
         match self {
@@ -127,13 +177,24 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
                 let at = match items.iter().position(|(_, k, _)| *k == key) {
                     Some(at) => at,
                     None => {
-                        items.push((hash_of(&key), key, make()));
+                        items.push((hash, key, make()));
                         items.len() - 1
                     }
                 };
                 &mut items[at].2
             }
-            LookupMap::Large(map) => map.entry(key).or_insert_with(make),
+            LookupMap::Large(map, len) => {
+                let bucket = map.entry(hash).or_default();
+                let at = match bucket.iter().position(|(k, _)| *k == key) {
+                    Some(at) => at,
+                    None => {
+                        bucket.push((key, make()));
+                        *len += 1;
+                        bucket.len() - 1
+                    }
+                };
+                &mut bucket[at].1
+            }
         }
     }
 
@@ -141,16 +202,13 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
     pub(crate) fn len(&self) -> usize {
         match self {
             LookupMap::Small(items) => items.len(),
-            LookupMap::Large(map) => map.len(),
+            LookupMap::Large(_, len) => *len,
         }
     }
 
     /// Whether the map is empty.
     pub(crate) fn is_empty(&self) -> bool {
-        match self {
-            LookupMap::Small(items) => items.is_empty(),
-            LookupMap::Large(map) => map.is_empty(),
-        }
+        self.len() == 0
     }
 }
 
@@ -190,11 +248,37 @@ mod tests {
             *m.entry_or_insert_with(format!("k{i}").into(), || 0) += i;
             *m.entry_or_insert_with(format!("k{i}").into(), || 0) += 1;
         }
-        assert!(matches!(m, LookupMap::Large(_)));
+        assert!(matches!(m, LookupMap::Large(..)));
+        assert_eq!(m.len(), 20);
         for i in 0..20 {
             assert_eq!(m.get(format!("k{i}").as_str()), Some(&(i + 1)));
         }
         assert_eq!(m.get("nope"), None);
+    }
+
+    #[test]
+    fn fast_equality_agrees_with_equality() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefgi",
+            "bbcdefgh",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "xbcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopr",
+            "é",
+            "e",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(a.fast_eq(b), a == b, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]
