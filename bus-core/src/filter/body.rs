@@ -138,7 +138,7 @@ impl Walk<'_, '_, '_, '_> {
             b'{' => self.object(node, depth + 1, stoppable),
             b'[' => self.array(node, depth + 1),
             b'"' if n.target => {
-                let s = self.cursor.string(&mut self.text.value)?;
+                let s = self.cursor.short_string(&mut self.text.value)?;
                 self.st.present(node);
                 n.index.feed(Val::Str(s), self.st);
                 Ok(())
@@ -183,7 +183,7 @@ impl Walk<'_, '_, '_, '_> {
             return Ok(());
         }
         loop {
-            let key = self.cursor.string(&mut self.text.key)?;
+            let key = self.cursor.short_string(&mut self.text.key)?;
             let child = self.st.engine.step(node, key).filter(|&child| !self.st.hidden(node, child));
             self.cursor.expect(b':')?;
             match child {

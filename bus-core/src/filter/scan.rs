@@ -191,6 +191,29 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// [`Self::string`] for strings that are mostly short (object keys, values): a plain byte loop over the
+    /// first bytes before the word-at-a-time scan.
+    #[inline]
+    pub(crate) fn short_string<'s>(&mut self, buf: &'s mut String) -> Result<&'s str, Invalid>
+    where
+        'a: 's,
+    {
+        let open = self.peek();
+        let start = self.pos + 1;
+        if open == Some(b'"') {
+            for (i, &c) in self.bytes.iter().enumerate().skip(start).take(16) {
+                if c == b'"' {
+                    self.pos = i + 1;
+                    return self.text.get(start..i).ok_or(Invalid);
+                }
+                if STOP[usize::from(c)] {
+                    break;
+                }
+            }
+        }
+        self.string(buf)
+    }
+
     /// Skips a string whose opening quote is next.
     pub(crate) fn skip_string(&mut self) -> Result<(), Invalid> {
         self.peek();
@@ -289,6 +312,18 @@ fn skip_str(b: &[u8], i: usize) -> Result<usize, Invalid> {
         return Err(Invalid);
     }
     let mut i = i + 1;
+    // Most strings in bodies are short (keys, codes): byte by byte first, then a word at a time.
+    let end = (i + 16).min(b.len());
+    while i < end {
+        let c = b[i];
+        if c == b'"' {
+            return Ok(i + 1);
+        }
+        if STOP[usize::from(c)] {
+            break;
+        }
+        i += 1;
+    }
     loop {
         i = plain_run(b, i)?;
         if b[i] == b'"' {
@@ -552,6 +587,32 @@ mod tests {
         assert!(Cursor::new(&control).skip_string().is_err());
         assert_eq!(Cursor::new("-122.440931947504311,").number().unwrap(), "-122.440931947504311");
         assert_eq!(Cursor::new("12345678901234567890e+12345678]").number().unwrap(), "12345678901234567890e+12345678");
+    }
+
+    #[test]
+    fn short_strings_read_and_skip_like_long_ones() {
+        let long = "x".repeat(40);
+        for text in [
+            r#""""#.to_string(),
+            r#""k""#.to_string(),
+            r#""MAPBLKLOT""#.to_string(),
+            r#""é☕ abc""#.to_string(),
+            r#""a\"b""#.to_string(),
+            r#""abcdefghijklmnop""#.to_string(),
+            r#""abcdefghijklmnopq\n""#.to_string(),
+            format!("\"{long}\""),
+            format!("\"{long}\\u00e9\""),
+            "\"a\u{1}b\"".to_string(),
+            "\"abcdefghijklmnopqrs\u{1}\"".to_string(),
+            r#""abc"#.to_string(),
+            r#""a\x""#.to_string(),
+        ] {
+            let (mut a, mut b) = (String::new(), String::new());
+            let short = Cursor::new(&text).short_string(&mut a).map(str::to_owned);
+            let full = Cursor::new(&text).string(&mut b).map(str::to_owned);
+            assert_eq!(short, full, "{text:?}");
+            assert_eq!(Cursor::new(&text).skip_string().is_ok(), full.is_ok(), "{text:?}");
+        }
     }
 
     #[test]
