@@ -101,6 +101,8 @@ pub(crate) struct Engine {
     /// Branches whose conditions all accept absence: candidates for every message.
     pub(crate) absence_branches: Vec<u32>,
     pub(crate) consistency_count: u32,
+    /// The branch of each consistency branch.
+    pub(crate) consistency_branches: Vec<u32>,
     live: usize,
     /// Re-choose every branch's anchor once there are this many branches (the estimates of
     /// [`Engine::rarity`] improve as policies are added).
@@ -116,6 +118,7 @@ impl Default for Engine {
             policies: Vec::new(),
             absence_branches: Vec::new(),
             consistency_count: 0,
+            consistency_branches: Vec::new(),
             live: 0,
             reanchor_at: 16,
         }
@@ -173,6 +176,7 @@ impl Engine {
             } else {
                 let cb = self.consistency_count;
                 self.consistency_count += 1;
+                self.consistency_branches.push(b);
                 for n in shared {
                     self.nodes[n as usize].consistency.push(cb);
                 }

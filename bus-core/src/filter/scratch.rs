@@ -21,6 +21,23 @@ const ZERO_BIT: [u32; 5] = [0x5555_5555, 0x3333_3333, 0x0F0F_0F0F, 0x00FF_00FF, 
 /// The family holding only the empty subset.
 const EMPTY_FAMILY: u32 = 1;
 
+/// `SUBSETS[s]`: the family of all subsets of the slot set `s` (bit `m` set where `m & !s == 0`).
+const SUBSETS: [u32; 32] = {
+    let mut t = [0u32; 32];
+    let mut s = 0;
+    while s < 32 {
+        let mut m = 0;
+        while m < 32 {
+            if m & !s == 0 {
+                t[s] |= 1 << m;
+            }
+            m += 1;
+        }
+        s += 1;
+    }
+    t
+};
+
 /// Reusable buffers for matching: flags and counters, and text buffers for the JSON scanner.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
@@ -230,24 +247,32 @@ impl<'e, 's> MatchState<'e, 's> {
         }
     }
 
-    /// Joins `cond` into the families of its consistency branches.
+    /// Joins `cond` into the families of its consistency branches. Only families set since an array
+    /// scoped them need it: until then a family is every subset of the satisfied slots (see
+    /// [`Self::family`]).
     #[cold]
     fn join_slots(&mut self, cond: u32) {
         for &(cb, slot) in &self.engine.conds[cond as usize].slots {
-            let f = self.family(cb);
-            let slot = usize::from(slot);
-            self.set_family(cb, f | ((f & ZERO_BIT[slot]) << (1u32 << slot)));
+            let (epoch, f) = self.s.family[cb as usize];
+            if epoch == self.epoch {
+                let slot = usize::from(slot);
+                self.set_family(cb, f | ((f & ZERO_BIT[slot]) << (1u32 << slot)));
+            }
         }
     }
 
+    /// The family of consistency branch `cb`: as set since an array on one of its paths scoped it, or,
+    /// before that, every subset of its satisfied conditions (what joining each as it was satisfied gives).
     #[inline]
     fn family(&self, cb: u32) -> u32 {
         let (epoch, f) = self.s.family[cb as usize];
         if epoch == self.epoch {
-            f
-        } else {
-            EMPTY_FAMILY
+            return f;
         }
+        let branch = &self.engine.branches[self.engine.consistency_branches[cb as usize] as usize];
+        let satisfied =
+            branch.conds.iter().enumerate().filter(|&(_, &c)| self.matched(c)).fold(0, |s, (i, _)| s | 1 << i);
+        SUBSETS[satisfied]
     }
 
     #[inline]
