@@ -21,8 +21,8 @@ const MOSTLY_MATCHING: u8 = 8;
 impl Engine {
     /// Matches `body` with body-scope semantics, reporting each matching policy's id.
     ///
-    /// Regions no policy mentions are skipped without validation (until some branch has its anchor
-    /// condition: from then on they are validated as they are skipped); if anything was skipped
+    /// Regions no policy mentions are skipped without validation (until some branch has all its
+    /// conditions: from then on they are validated as they are skipped); if anything was skipped
     /// unvalidated and some policy would match, those values are validated strictly first (an invalid
     /// body matches nothing). What the matcher reads (keys
     /// on the trie's paths, the values it compares) is always parsed strictly.
@@ -202,9 +202,9 @@ impl Walk<'_, '_, '_, '_> {
                         return Ok(());
                     }
                 }
-                // Once some branch has its anchor condition, a match (and so strict validation) is likely:
+                // Once some branch has all its conditions, a match (and so strict validation) is likely:
                 // validate as we go rather than walk the rest twice.
-                None if self.lazy && !self.st.has_candidates() => {
+                None if self.lazy && !self.st.match_likely() => {
                     let start = self.cursor.pos();
                     self.cursor.skip_value_lazy();
                     self.text.skipped.push((start, self.cursor.pos(), depth));

@@ -98,6 +98,9 @@ pub(crate) struct MatchState<'e, 's> {
     root_region: u64,
     /// Children of the trie's root claimed in the top-level object.
     top_claimed: u32,
+    /// See [`Self::match_likely`]: the answer so far, and the candidates looked at.
+    likely: bool,
+    checked: usize,
 }
 
 impl<'e, 's> MatchState<'e, 's> {
@@ -125,7 +128,7 @@ impl<'e, 's> MatchState<'e, 's> {
         }
         s.regions += 1;
         let (epoch, region) = (s.epoch, s.regions);
-        MatchState { engine, s, epoch, region, root_region: region, top_claimed: 0 }
+        MatchState { engine, s, epoch, region, root_region: region, top_claimed: 0, likely: false, checked: 0 }
     }
 
     /// Whether a member reaching trie node `child` from an object at node `from` is hidden: an earlier
@@ -336,10 +339,20 @@ impl<'e, 's> MatchState<'e, 's> {
         self.s.candidates = candidates;
     }
 
-    /// Whether some branch's anchor condition is satisfied so far (a match is then likely).
+    /// Whether a match looks likely: some candidate branch had all its required conditions satisfied
+    /// when first looked at here. A heuristic (each candidate is looked at once), never an answer.
     #[inline]
-    pub(crate) fn has_candidates(&self) -> bool {
-        !self.s.candidates.is_empty()
+    pub(crate) fn match_likely(&mut self) -> bool {
+        while !self.likely && self.checked < self.s.candidates.len() {
+            let b = self.s.candidates[self.checked];
+            self.checked += 1;
+            let engine = self.engine;
+            self.likely = engine.branches[b as usize]
+                .conds
+                .iter()
+                .all(|&c| engine.conds[c as usize].absent_ok || self.matched(c));
+        }
+        self.likely
     }
 
     /// Whether [`Self::finish`] would report at least one policy (without reporting it).
