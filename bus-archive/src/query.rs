@@ -236,7 +236,8 @@ fn to_event(row: Row) -> Result<ArchivedEvent, ArchiveError> {
         event_type,
         time: from_millis(time_ms),
         correlation_id,
-        message: bus_core::Message { body, attributes, group_id, deduplication_id },
+        // Schema version 1 has no subject column, and archive files outlive builds: not stored.
+        message: bus_core::Message { body, attributes, group_id, deduplication_id, subject: None },
         stored_at: from_millis(stored_at_ms),
     })
 }

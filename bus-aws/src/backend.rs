@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName;
 use bus_core::backend::{validate_delay, QueueStats};
-use bus_core::{limits, Backend, BusError, Message, Publisher, Subscription, Topology};
+use bus_core::{Backend, BusError, Message, Publisher, Subscription, Topology};
 
 use crate::attributes;
 use crate::batching::{BatchingConfig, BatchingPublisher};
@@ -121,7 +121,8 @@ impl Backend for AwsBackend {
     }
 
     async fn send(&self, queue: &str, message: Message, delay: Option<Duration>) -> Result<String, BusError> {
-        message.validate(limits::SQS_MAX_MESSAGE_BYTES)?;
+        // SQS has no Subject: a message carrying one is refused (`BusError::InvalidSubject`), not stripped.
+        message.validate_for_queue()?;
         if message.body.is_empty() {
             return Err(BusError::invalid_parameter(
                 "MessageBody",

@@ -94,6 +94,9 @@ pub(crate) fn typed_error(
         (Service::Sqs, "QueueAlreadyExists" | "QueueNameExists") => {
             BusError::AlreadyExists { kind: "queue", name: named(subject), reason }
         }
+        (Service::Sns, "InvalidParameter") if parameter_name(&reason) == Some("Subject") => {
+            BusError::InvalidSubject { reason }
+        }
         (_, "EmptyBatchRequest") => BusError::EmptyBatch,
         (_, "BatchEntryIdsNotDistinct") => BusError::BatchEntryIdsNotDistinct { id: reason },
         (_, "InvalidParameter" | "InvalidParameterValue" | "InvalidAttributeValue" | "InvalidAttributeName")
@@ -165,6 +168,15 @@ mod tests {
         }
         let e = typed_error(Service::Sqs, Subject::Other, Some("InvalidParameterValue"), Some("bad value")).unwrap();
         assert!(matches!(e, BusError::InvalidParameter { ref name, .. } if name == "InvalidParameterValue"));
+    }
+
+    #[test]
+    fn sns_subject_errors_are_typed() {
+        let e = typed_error(Service::Sns, Subject::Other, Some("InvalidParameter"), Some("Invalid parameter: Subject"));
+        assert!(matches!(e, Some(BusError::InvalidSubject { ref reason }) if reason == "Invalid parameter: Subject"));
+        let e = entry_error(Service::Sns, Subject::Topic("t"), "InvalidParameter", "Invalid parameter: Subject");
+        assert!(matches!(e, BusError::InvalidSubject { .. }));
+        assert_eq!(e.aws_code(), "InvalidParameter");
     }
 
     #[test]

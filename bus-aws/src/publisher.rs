@@ -12,8 +12,9 @@ use crate::resolve::Clients;
 
 /// Publishes to SNS topics by name (or ARN).
 ///
-/// Every message is checked locally first (attribute count, names and values, the 256 KiB limit, FIFO
-/// fields), so a bad message never costs a request. Topic ARNs are resolved once and cached.
+/// Every message is checked locally first (subject, attribute count, names and values, the 256 KiB
+/// limit, FIFO fields), so a bad message never costs a request. The subject goes out as `Subject` on
+/// `Publish` and on each `PublishBatch` entry. Topic ARNs are resolved once and cached.
 #[derive(Debug, Clone)]
 pub struct SnsPublisher {
     clients: Arc<Clients>,
@@ -83,6 +84,7 @@ impl Publisher for SnsPublisher {
             .publish()
             .topic_arn(&arn)
             .message(message.body)
+            .set_subject(message.subject)
             .set_message_attributes(Some(attributes::to_sns(&message.attributes)?).filter(|m| !m.is_empty()))
             .set_message_group_id(message.group_id)
             .set_message_deduplication_id(message.deduplication_id)
@@ -108,6 +110,7 @@ impl Publisher for SnsPublisher {
                 PublishBatchRequestEntry::builder()
                     .id(&id)
                     .message(message.body)
+                    .set_subject(message.subject)
                     .set_message_attributes(Some(attributes::to_sns(&message.attributes)?).filter(|m| !m.is_empty()))
                     .set_message_group_id(message.group_id)
                     .set_message_deduplication_id(message.deduplication_id)
@@ -168,6 +171,16 @@ mod tests {
         assert!(matches!(e, BusError::InvalidParameter { ref name, .. } if name == "MessageDeduplicationId"));
         let e = validate_for_topic("t.fifo", &m.with_group_id("g h")).unwrap_err();
         assert!(matches!(e, BusError::InvalidParameter { ref name, .. } if name == "MessageGroupId"));
+    }
+
+    #[test]
+    fn invalid_subjects_fail_locally() {
+        assert!(validate_for_topic("t", &Message::new("x").with_subject("Fine subject")).is_ok());
+        for bad in [String::new(), "x".repeat(101), "line\nbreak".to_owned()] {
+            let e = validate_for_topic("t", &Message::new("x").with_subject(bad.clone())).unwrap_err();
+            assert!(matches!(e, BusError::InvalidSubject { .. }), "{bad:?}: {e:?}");
+            assert_eq!(e.aws_code(), "InvalidParameter");
+        }
     }
 
     #[test]

@@ -95,7 +95,7 @@ impl Notification {
             .collect()
     }
 
-    /// The original message: body and attributes as published.
+    /// The original message: body, attributes and subject as published.
     pub fn to_message(&self) -> Result<Message, BusError> {
         let mut attributes = MessageAttributes::new();
         for (name, a) in &self.message_attributes {
@@ -105,7 +105,7 @@ impl Notification {
             })?;
             attributes.insert(name.clone(), v);
         }
-        Ok(Message { body: self.message.clone(), attributes, group_id: None, deduplication_id: None })
+        Ok(Message { body: self.message.clone(), attributes, subject: self.subject.clone(), ..Message::default() })
     }
 }
 

@@ -43,6 +43,14 @@ pub enum BusError {
         /// Why it is invalid.
         reason: String,
     },
+    /// The SNS `Subject` of a message breaks AWS's rules (SNS answers `InvalidParameter` with the text
+    /// `Invalid parameter: Subject`), or a message with a subject was sent straight to a queue (SQS
+    /// `SendMessage` has no subject). See [`crate::message::validate_subject`].
+    #[error("Invalid parameter: Subject ({reason})")]
+    InvalidSubject {
+        /// Why the subject is refused.
+        reason: String,
+    },
     /// A batch request holds no entries (AWS `EmptyBatchRequest`).
     #[error("the batch request contains no entries")]
     EmptyBatch,
@@ -130,6 +138,7 @@ impl BusError {
             BusError::TooManyAttributes { .. } => "InvalidParameterValue",
             BusError::InvalidAttribute { .. } => "InvalidParameterValue",
             BusError::InvalidParameter { .. } => "InvalidParameterValue",
+            BusError::InvalidSubject { .. } => "InvalidParameter",
             BusError::EmptyBatch => "EmptyBatchRequest",
             BusError::TooManyEntriesInBatch { .. } => "TooManyEntriesInBatchRequest",
             BusError::BatchEntryIdsNotDistinct { .. } => "BatchEntryIdsNotDistinct",

@@ -38,6 +38,9 @@ pub const FIFO_DEDUP_WINDOW: Duration = Duration::from_secs(300);
 pub const MAX_ATTRIBUTE_NAME_LEN: usize = 256;
 /// Maximum length of a FIFO `MessageGroupId` / `MessageDeduplicationId`.
 pub const MAX_FIFO_ID_LEN: usize = 128;
+/// Maximum length of an SNS `Subject`: 100 characters (counted as UTF-16 code units, see
+/// [`crate::message::validate_subject`]). AWS documents "less than 100 characters" but accepts exactly 100.
+pub const MAX_SUBJECT_LEN: usize = 100;
 /// Maximum length of a batch entry id.
 pub const MAX_BATCH_ID_LEN: usize = 80;
 /// Maximum number of filter policies (subscriptions with a policy) per topic.

@@ -155,13 +155,18 @@ impl From<String> for AttributeValue {
 /// Message attributes by name, ordered for deterministic output.
 pub type MessageAttributes = BTreeMap<String, AttributeValue>;
 
-/// A message: a text body and up to 10 typed attributes, plus the FIFO fields.
+/// A message: a text body and up to 10 typed attributes, plus the SNS subject and the FIFO fields.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Message {
     /// The body, usually JSON text.
     pub body: String,
     /// Message attributes (at most [`limits::MAX_ATTRIBUTES`]).
     pub attributes: MessageAttributes,
+    /// SNS `Subject`: published with the message and written into the notification envelope as
+    /// `"Subject"` (the field is absent when there is none). Raw message delivery carries no subject,
+    /// and SQS has none: a message sent straight to a queue must not have one (see
+    /// [`Message::validate_for_queue`]). Rules in [`validate_subject`].
+    pub subject: Option<String>,
     /// FIFO: the message group (required on FIFO topics and queues).
     pub group_id: Option<String>,
     /// FIFO: the deduplication id (optional when content-based deduplication is on).
@@ -177,6 +182,19 @@ impl Message {
     /// Adds (or replaces) an attribute.
     pub fn with_attribute(mut self, name: impl Into<String>, value: impl Into<AttributeValue>) -> Self {
         self.attributes.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets the SNS `Subject` (see [`Message::subject`]; checked against AWS's rules when published).
+    ///
+    /// ```
+    /// use bus_core::Message;
+    /// let m = Message::new("body").with_subject("Order shipped");
+    /// assert_eq!(m.subject.as_deref(), Some("Order shipped"));
+    /// assert!(m.validate(bus_core::limits::SNS_MAX_MESSAGE_BYTES).is_ok());
+    /// ```
+    pub fn with_subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
         self
     }
 
@@ -197,10 +215,15 @@ impl Message {
         self.body.len() + self.attributes.iter().map(|(k, v)| k.len() + v.wire_size()).sum::<usize>()
     }
 
-    /// Checks the attribute count, names and values against AWS's rules and the size against `max_bytes`.
+    /// Checks the subject (when there is one, see [`validate_subject`]), the attribute count, names and
+    /// values against AWS's rules, and the size against `max_bytes`. The subject does not count towards
+    /// the size.
     ///
     /// Returns the first violation as a typed error; the message is left untouched.
     pub fn validate(&self, max_bytes: usize) -> Result<(), BusError> {
+        if let Some(subject) = &self.subject {
+            validate_subject(subject)?;
+        }
         if self.attributes.len() > limits::MAX_ATTRIBUTES {
             return Err(BusError::TooManyAttributes { actual: self.attributes.len(), limit: limits::MAX_ATTRIBUTES });
         }
@@ -214,6 +237,68 @@ impl Message {
         }
         Ok(())
     }
+}
+
+impl Message {
+    /// Checks a message sent straight to a queue (SQS `SendMessage`): no subject, then
+    /// [`validate`](Self::validate) against the 1 MiB SQS limit.
+    ///
+    /// SQS has no `Subject` parameter; a subject only exists between an SNS publish and the envelope
+    /// SNS writes. Sending a message that has one is refused with [`BusError::InvalidSubject`] rather
+    /// than dropping the subject silently: the caller would otherwise believe the consumer sees it.
+    /// Nothing in the worker runtime sends a received message again (failure events are new messages,
+    /// and a dead-letter redrive resends the queue body, in which an envelope keeps its subject); to
+    /// forward a received message to a queue, clear its subject first (`message.subject = None`).
+    pub fn validate_for_queue(&self) -> Result<(), BusError> {
+        if self.subject.is_some() {
+            return Err(BusError::InvalidSubject {
+                reason: "SQS SendMessage has no Subject: publish to a topic to carry one, or clear it".to_owned(),
+            });
+        }
+        self.validate(limits::SQS_MAX_MESSAGE_BYTES)
+    }
+}
+
+/// Checks an SNS `Subject` (of `Publish` and of each `PublishBatch` entry) against AWS's rules.
+///
+/// The SNS API reference: "Subjects must be UTF-8 text with no line breaks or control characters, and
+/// less than 100 characters long". What SNS enforces: not empty, no control character (`\n`, `\r`,
+/// `\t`, U+0000-U+001F, U+007F-U+009F), and at most [`limits::MAX_SUBJECT_LEN`] characters (100 is
+/// accepted, 101 is not). Characters are counted as UTF-16 code units (a character outside the Basic
+/// Multilingual Plane, such as an emoji, counts as two), as SNS is reported to count them; the stricter
+/// reading, never more lenient than counting code points, so what passes here passes on AWS. SNS answers every violation with `InvalidParameter` and the text
+/// `Invalid parameter: Subject`; here it is [`BusError::InvalidSubject`], whose
+/// [`aws_code`](BusError::aws_code) is `InvalidParameter` and whose text starts with AWS's.
+///
+/// ```
+/// use bus_core::message::validate_subject;
+/// assert!(validate_subject("Order 42 shipped ✓").is_ok());
+/// assert!(validate_subject(&"x".repeat(100)).is_ok());
+/// let e = validate_subject(&"x".repeat(101)).unwrap_err();
+/// assert_eq!(e.aws_code(), "InvalidParameter");
+/// assert!(e.to_string().starts_with("Invalid parameter: Subject"));
+/// assert!(validate_subject("").is_err());
+/// assert!(validate_subject("two\nlines").is_err());
+/// ```
+pub fn validate_subject(subject: &str) -> Result<(), BusError> {
+    let err = |reason: String| Err(BusError::InvalidSubject { reason });
+    if subject.is_empty() {
+        return err("the subject must not be empty".to_owned());
+    }
+    if let Some(c) = subject.chars().find(|c| c.is_control()) {
+        return err(format!(
+            "the subject must not contain line breaks or control characters, found U+{:04X}",
+            u32::from(c)
+        ));
+    }
+    let len = subject.encode_utf16().count();
+    if len > limits::MAX_SUBJECT_LEN {
+        return err(format!(
+            "the subject must be at most {} characters (UTF-16 code units), got {len}",
+            limits::MAX_SUBJECT_LEN
+        ));
+    }
+    Ok(())
 }
 
 /// Checks an attribute name against the SNS/SQS naming rules.
@@ -265,5 +350,73 @@ fn validate_attribute_value(name: &str, value: &AttributeValue) -> Result<(), Bu
         },
         AttributeValue::Binary(b) if b.is_empty() => Err(err("Binary attribute value must not be empty".into())),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(r: Result<(), BusError>) -> String {
+        match r {
+            Err(BusError::InvalidSubject { reason }) => reason,
+            other => panic!("expected InvalidSubject, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn subject_length_is_at_most_100_utf16_units() {
+        assert!(validate_subject("a").is_ok());
+        assert!(validate_subject(&"a".repeat(100)).is_ok());
+        assert!(reason(validate_subject(&"a".repeat(101))).contains("got 101"));
+        // Two-byte and three-byte UTF-8 characters are one unit each.
+        assert!(validate_subject(&"é".repeat(100)).is_ok());
+        assert!(validate_subject(&"€".repeat(100)).is_ok());
+        assert!(validate_subject(&"€".repeat(101)).is_err());
+        // Outside the BMP: two units each.
+        assert!(validate_subject(&"😀".repeat(50)).is_ok());
+        assert!(reason(validate_subject(&"😀".repeat(51))).contains("got 102"));
+    }
+
+    #[test]
+    fn subject_must_not_be_empty_or_hold_control_characters() {
+        assert!(reason(validate_subject("")).contains("empty"));
+        for bad in ["a\nb", "a\rb", "tab\there", "nul\u{0}", "del\u{7f}", "c1\u{85}", "\u{1b}[0m"] {
+            let r = reason(validate_subject(bad));
+            assert!(r.contains("control characters"), "{bad:?}: {r}");
+        }
+        for good in [" leading space", "trailing space ", "Ünïcödé ✓ subject", "punct: !#$%&'()*+,-./:;<=>?@[]^_`{|}~"]
+        {
+            assert!(validate_subject(good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn subject_error_is_aws_invalid_parameter() {
+        let e = validate_subject("").unwrap_err();
+        assert_eq!(e.aws_code(), "InvalidParameter");
+        assert!(e.to_string().starts_with("Invalid parameter: Subject"), "{e}");
+        assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn validate_checks_the_subject_only_when_there_is_one() {
+        let m = Message::new("body");
+        assert!(m.validate(limits::SNS_MAX_MESSAGE_BYTES).is_ok());
+        assert!(m.clone().with_subject("ok").validate(limits::SNS_MAX_MESSAGE_BYTES).is_ok());
+        let bad = m.clone().with_subject("x".repeat(101));
+        assert!(matches!(bad.validate(limits::SNS_MAX_MESSAGE_BYTES), Err(BusError::InvalidSubject { .. })));
+        // The subject does not count towards the message size.
+        let full = Message::new("x".repeat(limits::SNS_MAX_MESSAGE_BYTES)).with_subject("s".repeat(100));
+        assert!(full.validate(limits::SNS_MAX_MESSAGE_BYTES).is_ok());
+    }
+
+    #[test]
+    fn a_queue_send_refuses_any_subject() {
+        assert!(Message::new("b").validate_for_queue().is_ok());
+        let e = Message::new("b").with_subject("fine for SNS").validate_for_queue().unwrap_err();
+        assert!(reason(Err(e)).contains("SendMessage"));
+        let big = Message::new("x".repeat(limits::SQS_MAX_MESSAGE_BYTES + 1));
+        assert!(matches!(big.validate_for_queue(), Err(BusError::PayloadTooLarge { .. })));
     }
 }

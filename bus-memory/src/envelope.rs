@@ -1,13 +1,14 @@
 //! The SNS notification envelope, rendered as SNS writes it into an SQS queue.
 //!
 //! SNS pretty-prints the envelope with `"Key" : value` pairs, two-space indentation, and each message
-//! attribute as a compact `{"Type":...,"Value":...}` object. The envelope is rendered once per publish;
+//! attribute as a compact `{"Type":...,"Value":...}` object. `Subject` comes between `TopicArn` and
+//! `Message`, only when the message was published with one. The envelope is rendered once per publish;
 //! only `UnsubscribeURL` differs between subscriptions, so the text is kept as a head and a tail around it.
 //!
 //! `Signature` is **not verifiable**: SNS signs with an RSA key whose certificate sits at `SigningCertURL`;
 //! this backend has no such key and writes the base64 SHA-256 digest of a per-backend secret followed by the
-//! string SNS signs (`Message`, `MessageId`, `Timestamp`, `TopicArn`, `Type`). Consumers that verify
-//! signatures must skip verification for the memory backend.
+//! string SNS signs (`Message`, `MessageId`, `Subject` when present, `Timestamp`, `TopicArn`, `Type`).
+//! Consumers that verify signatures must skip verification for the memory backend.
 
 use std::sync::Arc;
 
@@ -41,8 +42,25 @@ pub(crate) struct EnvelopeFields<'a> {
 pub(crate) struct Envelope {
     head: String,
     tail: String,
-    notification: Notification,
+    fields: Fields,
     unsubscribe_urls: Arc<[String]>,
+}
+
+/// What a [`Notification`] is built from at each receive.
+#[derive(Debug)]
+enum Fields {
+    /// Rendered here: the fields that are not in the published message (body, attributes and subject
+    /// come from it), so a publish allocates no notification of its own.
+    Rendered {
+        message_id: String,
+        sequence_number: Option<String>,
+        topic_arn: String,
+        timestamp: String,
+        signature: String,
+        signing_cert_url: String,
+    },
+    /// Written by someone else (a body sent straight to a queue), as parsed.
+    Verbatim(Notification),
 }
 
 impl Envelope {
@@ -58,6 +76,9 @@ impl Envelope {
             field(&mut head, "SequenceNumber", seq);
         }
         field(&mut head, "TopicArn", f.topic_arn);
+        if let Some(subject) = &f.message.subject {
+            field(&mut head, "Subject", subject);
+        }
         field(&mut head, "Message", body);
         field(&mut head, "Timestamp", f.timestamp);
         field(&mut head, "SignatureVersion", "1");
@@ -87,55 +108,85 @@ impl Envelope {
             tail.push_str("\n  }");
         }
         tail.push_str("\n}");
-        let notification = Notification {
-            kind: "Notification".to_owned(),
+        let fields = Fields::Rendered {
             message_id: f.message_id.to_owned(),
             sequence_number: f.sequence_number.map(str::to_owned),
             topic_arn: f.topic_arn.to_owned(),
-            subject: None,
-            message: body.clone(),
             timestamp: f.timestamp.to_owned(),
-            signature_version: "1".to_owned(),
             signature,
             signing_cert_url: f.signing_cert_url.to_owned(),
-            unsubscribe_url: String::new(),
-            message_attributes: Notification::attributes_from(&f.message.attributes),
         };
-        Envelope { head, tail, notification, unsubscribe_urls: f.unsubscribe_urls }
+        Envelope { head, tail, fields, unsubscribe_urls: f.unsubscribe_urls }
     }
 
     /// A queue body that is an envelope written by someone else (a message sent straight to a queue):
     /// kept verbatim.
     pub(crate) fn verbatim(body: String, notification: Notification) -> Envelope {
-        Envelope { head: body, tail: String::new(), notification, unsubscribe_urls: Arc::from(Vec::new()) }
+        Envelope {
+            head: body,
+            tail: String::new(),
+            fields: Fields::Verbatim(notification),
+            unsubscribe_urls: Arc::from(Vec::new()),
+        }
     }
 
-    /// The queue body and the parsed envelope as subscription `sub` receives them.
-    pub(crate) fn for_subscription(&self, sub: u32) -> (String, Notification) {
+    /// The queue body and the parsed envelope as subscription `sub` receives them; `message` is the
+    /// message the envelope was rendered from (its body, attributes and subject are the envelope's).
+    pub(crate) fn for_subscription(&self, sub: u32, message: &Message) -> (String, Notification) {
         let url = self.unsubscribe_urls.get(sub as usize).map(String::as_str).unwrap_or("");
         let mut body = String::with_capacity(self.head.len() + url.len() + self.tail.len());
         body.push_str(&self.head);
         body.push_str(url);
         body.push_str(&self.tail);
-        let mut notification = self.notification.clone();
-        if !url.is_empty() {
-            notification.unsubscribe_url = url.to_owned();
-        }
+        let notification = match &self.fields {
+            Fields::Rendered { message_id, sequence_number, topic_arn, timestamp, signature, signing_cert_url } => {
+                Notification {
+                    kind: "Notification".to_owned(),
+                    message_id: message_id.clone(),
+                    sequence_number: sequence_number.clone(),
+                    topic_arn: topic_arn.clone(),
+                    subject: message.subject.clone(),
+                    message: message.body.clone(),
+                    timestamp: timestamp.clone(),
+                    signature_version: "1".to_owned(),
+                    signature: signature.clone(),
+                    signing_cert_url: signing_cert_url.clone(),
+                    unsubscribe_url: url.to_owned(),
+                    message_attributes: Notification::attributes_from(&message.attributes),
+                }
+            }
+            Fields::Verbatim(n) => n.clone(),
+        };
         (body, notification)
     }
 
     /// Approximate heap bytes held by this envelope.
     pub(crate) fn heap_bytes(&self) -> usize {
-        let n = &self.notification;
-        self.head.capacity()
-            + self.tail.capacity()
-            + n.message.capacity()
-            + n.message_id.capacity()
-            + n.topic_arn.capacity()
-            + n.timestamp.capacity()
-            + n.signature.capacity()
-            + n.signing_cert_url.capacity()
-            + n.message_attributes.iter().map(|(k, v)| k.len() + v.data_type.len() + v.value.len() + 64).sum::<usize>()
+        let fields = match &self.fields {
+            Fields::Rendered { message_id, sequence_number, topic_arn, timestamp, signature, signing_cert_url } => {
+                message_id.capacity()
+                    + sequence_number.as_ref().map_or(0, String::capacity)
+                    + topic_arn.capacity()
+                    + timestamp.capacity()
+                    + signature.capacity()
+                    + signing_cert_url.capacity()
+            }
+            Fields::Verbatim(n) => {
+                n.message.capacity()
+                    + n.message_id.capacity()
+                    + n.topic_arn.capacity()
+                    + n.timestamp.capacity()
+                    + n.signature.capacity()
+                    + n.signing_cert_url.capacity()
+                    + n.unsubscribe_url.capacity()
+                    + n.subject.as_ref().map_or(0, String::capacity)
+                    + n.message_attributes
+                        .iter()
+                        .map(|(k, v)| k.len() + v.data_type.len() + v.value.len() + 64)
+                        .sum::<usize>()
+            }
+        };
+        self.head.capacity() + self.tail.capacity() + fields
     }
 }
 
@@ -191,13 +242,12 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
 fn sign(f: &EnvelopeFields<'_>) -> String {
     let mut h = Sha256::new();
     h.update(f.signing_key.to_be_bytes());
-    for (k, v) in [
-        ("Message", f.message.body.as_str()),
-        ("MessageId", f.message_id),
-        ("Timestamp", f.timestamp),
-        ("TopicArn", f.topic_arn),
-        ("Type", "Notification"),
-    ] {
+    let subject = f.message.subject.as_deref().map(|s| ("Subject", s));
+    let signed = [("Message", f.message.body.as_str()), ("MessageId", f.message_id)]
+        .into_iter()
+        .chain(subject)
+        .chain([("Timestamp", f.timestamp), ("TopicArn", f.topic_arn), ("Type", "Notification")]);
+    for (k, v) in signed {
         h.update(k.as_bytes());
         h.update(b"\n");
         h.update(v.as_bytes());
@@ -230,7 +280,7 @@ mod tests {
             .with_attribute("n", AttributeValue::number(3))
             .with_attribute("bin", AttributeValue::Binary(vec![1, 2, 3]));
         let env = Envelope::render(fields(&m));
-        let (body, n) = env.for_subscription(0);
+        let (body, n) = env.for_subscription(0, &m);
         let expected_start = "{\n  \"Type\" : \"Notification\",\n  \"MessageId\" : \"0b4e1d1c-9a7e-4c5b-8f3a-1234567890ab\",\n  \"TopicArn\" : \"arn:aws:sns:us-east-1:000000000000:events\",\n  \"Message\" : \"{\\\"a\\\":\\\"x\\\\ny\\\"}\\u0001\",\n  \"Timestamp\" : \"2026-01-01T00:00:00.000Z\",\n  \"SignatureVersion\" : \"1\",\n";
         assert!(body.starts_with(expected_start), "{body}");
         assert!(body.ends_with(
@@ -244,10 +294,33 @@ mod tests {
     }
 
     #[test]
+    fn subject_between_topic_arn_and_message_and_signed() {
+        let m = Message::new("hi").with_subject("Order \"42\" shipped");
+        let env = Envelope::render(fields(&m));
+        let (body, n) = env.for_subscription(0, &m);
+        assert!(
+            body.contains(
+                "\"TopicArn\" : \"arn:aws:sns:us-east-1:000000000000:events\",\n  \"Subject\" : \"Order \\\"42\\\" shipped\",\n  \"Message\" : \"hi\",\n"
+            ),
+            "{body}"
+        );
+        assert_eq!(n.subject.as_deref(), Some("Order \"42\" shipped"));
+        let parsed = Notification::parse(&body).expect("parses");
+        assert_eq!(parsed, n);
+        assert_eq!(parsed.to_message().unwrap().subject, m.subject);
+        let plain_m = Message::new("hi");
+        let plain = Envelope::render(fields(&plain_m));
+        let (plain_body, plain_n) = plain.for_subscription(0, &plain_m);
+        assert!(!plain_body.contains("Subject"), "{plain_body}");
+        assert_eq!(plain_n.subject, None);
+        assert_ne!(plain_n.signature, n.signature, "the subject is part of the signed string");
+    }
+
+    #[test]
     fn no_attributes_no_attribute_block() {
         let m = Message::new("hi");
         let env = Envelope::render(fields(&m));
-        let (body, _) = env.for_subscription(0);
+        let (body, _) = env.for_subscription(0, &m);
         assert!(!body.contains("MessageAttributes"));
         assert!(body.ends_with("events:abc\"\n}"));
         serde_json::from_str::<serde_json::Value>(&body).unwrap();

@@ -19,7 +19,7 @@ use crate::receipt::Receipt;
 /// decoded once at publish and each receive clones the decoded event (cheaper than decoding again).
 #[derive(Debug)]
 pub(crate) struct Payload {
-    /// The message as published: body, attributes, group id (the deduplication id is not kept).
+    /// The message as published: body, attributes, subject, group id (the deduplication id is not kept).
     pub message: Message,
     /// The envelope, for enveloped subscriptions (and for sent bodies that are envelopes).
     pub envelope: Option<Box<Envelope>>,
@@ -75,6 +75,7 @@ impl Payload {
             + m.body.capacity()
             + attrs
             + m.group_id.as_ref().map_or(0, String::capacity)
+            + m.subject.as_ref().map_or(0, String::capacity)
             + self.envelope.as_ref().map_or(0, |e| std::mem::size_of::<Envelope>() + e.heap_bytes())
             // A decoded event: its box, the type, and a B-tree node per object plus the text's bytes.
             + self.event.as_ref().map_or(0, |e| 64 + e.event_type.len() + 640 + m.body.len())
@@ -100,11 +101,13 @@ impl Taken {
         let p = &*self.payload;
         let (raw_body, notification) = match (&p.envelope, self.enveloped) {
             (Some(env), true) => {
-                let (body, n) = env.for_subscription(self.sub);
+                let (body, n) = env.for_subscription(self.sub, &p.message);
                 (body, Some(n))
             }
             _ => (p.message.body.clone(), None),
         };
+        // The subject travels in the envelope only: raw delivery carries none.
+        let subject = notification.as_ref().and_then(|n| n.subject.clone());
         Delivery {
             message_id: uuid_string(self.message_id),
             receipt_handle: self.receipt.encode(key),
@@ -115,8 +118,8 @@ impl Taken {
             message: Message {
                 body: p.message.body.clone(),
                 attributes: p.message.attributes.clone(),
-                group_id: None,
-                deduplication_id: None,
+                subject,
+                ..Message::default()
             },
             notification,
             event: p.event(),

@@ -3,7 +3,7 @@
 use bus_core::limits;
 use bus_core::{BusError, Message};
 
-/// Checks a message published to an SNS topic: non-empty body, attributes, 256 KiB.
+/// Checks a message published to an SNS topic: non-empty body, subject, attributes, 256 KiB.
 pub(crate) fn sns_message(message: &Message) -> Result<(), BusError> {
     if message.body.is_empty() {
         return Err(BusError::invalid_parameter("Message", "Empty message"));
@@ -11,7 +11,8 @@ pub(crate) fn sns_message(message: &Message) -> Result<(), BusError> {
     message.validate(limits::SNS_MAX_MESSAGE_BYTES)
 }
 
-/// Checks a message sent to an SQS queue: non-empty body of allowed characters, attributes, 1 MiB.
+/// Checks a message sent to an SQS queue: no SNS subject, non-empty body of allowed characters,
+/// attributes, 1 MiB (see [`Message::validate_for_queue`]).
 pub(crate) fn sqs_message(message: &Message) -> Result<(), BusError> {
     if message.body.is_empty() {
         return Err(BusError::invalid_parameter("MessageBody", "the message body must be at least 1 character"));
@@ -27,7 +28,7 @@ pub(crate) fn sqs_message(message: &Message) -> Result<(), BusError> {
     }
     // SQS types are String, Number and Binary with optional custom labels, so `String.Array` is a
     // `String` labelled `Array` there: accepted and passed through.
-    message.validate(limits::SQS_MAX_MESSAGE_BYTES)
+    message.validate_for_queue()
 }
 
 fn sqs_char(c: char) -> bool {
@@ -120,6 +121,11 @@ mod tests {
         let big = Message::new("x".repeat(limits::SNS_MAX_MESSAGE_BYTES + 1));
         assert!(matches!(sns_message(&big), Err(BusError::PayloadTooLarge { .. })));
         assert!(sqs_message(&big).is_ok());
+        let titled = Message::new("x").with_subject("s");
+        assert!(sns_message(&titled).is_ok());
+        assert!(matches!(sqs_message(&titled), Err(BusError::InvalidSubject { .. })), "SQS has no subject");
+        let bad = Message::new("x").with_subject("a\nb");
+        assert!(matches!(sns_message(&bad), Err(BusError::InvalidSubject { .. })));
     }
 
     #[test]

@@ -38,8 +38,7 @@
 //! # Where it differs from AWS
 //! - Delivery from a topic to its queues happens inside `Publish`; only `sqs` subscriptions exist, and
 //!   their endpoint must be a queue of this server. Deleting a queue deletes its subscriptions.
-//! - The envelope's `Signature` is not verifiable (see `bus-memory`); `Subject` is accepted but not
-//!   carried into the envelope.
+//! - The envelope's `Signature` is not verifiable (see `bus-memory`).
 //! - Custom attribute type labels (`Number.float`) are accepted and come back as their base type;
 //!   `MessageSystemAttributes` (`AWSTraceHeader`) are checked and digested, not stored.
 //! - `QueueDeletedRecently` is never answered: a queue can be re-created at once.

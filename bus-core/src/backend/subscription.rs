@@ -108,7 +108,8 @@ pub struct Delivery {
     pub sent_at: SystemTime,
     /// The queue body exactly as stored (the SNS envelope JSON when delivery is not raw).
     pub raw_body: String,
-    /// The unwrapped message: the published body and attributes (from the envelope, or passed through).
+    /// The unwrapped message: the published body, attributes and subject (from the envelope), or the queue
+    /// body and attributes passed through (no subject).
     pub message: Message,
     /// The envelope, when the message came through SNS with raw delivery off.
     pub notification: Option<Notification>,
@@ -122,7 +123,9 @@ pub struct Delivery {
 
 impl Delivery {
     /// Builds a delivery from a queue body and its SQS message attributes: unwraps the SNS envelope when
-    /// there is one, and decodes the event. A body that is neither is passed through unchanged.
+    /// there is one (body, attributes and `Subject` as published), and decodes the event. A body that is
+    /// not an envelope (raw delivery, or a message sent straight to the queue) is passed through
+    /// unchanged, with no subject: raw delivery carries none.
     #[allow(clippy::too_many_arguments)]
     pub fn from_queue_body(
         message_id: String,
@@ -136,9 +139,7 @@ impl Delivery {
         let notification = Notification::parse(&raw_body);
         let message = match notification.as_ref().map(|n| n.to_message()) {
             Some(Ok(m)) => m,
-            _ => {
-                Message { body: raw_body.clone(), attributes: queue_attributes, group_id: None, deduplication_id: None }
-            }
+            _ => Message { body: raw_body.clone(), attributes: queue_attributes, ..Message::default() },
         };
         let event = Event::from_body(&message.body).ok();
         Delivery {

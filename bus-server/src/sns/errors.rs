@@ -107,6 +107,7 @@ impl SnsError {
             BusError::TopicNotFound(_) => Self::topic_not_found(),
             BusError::InvalidFilterPolicy(e) => Self::filter(e, false),
             BusError::PayloadTooLarge { .. } => Self::invalid_parameter("Invalid parameter: Message too long"),
+            BusError::InvalidSubject { .. } => Self::invalid_parameter("Invalid parameter: Subject"),
             BusError::InvalidParameter { name, reason } if name == "Message" => {
                 Self::invalid_parameter(format!("Invalid parameter: {reason}"))
             }

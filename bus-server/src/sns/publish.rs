@@ -1,5 +1,6 @@
-//! `Publish` and `PublishBatch`: message attributes from the form, `MessageStructure=json`, FIFO
-//! fields; the engine validates, filters and fans out.
+//! `Publish` and `PublishBatch`: message attributes from the form, `Subject`, `MessageStructure=json`,
+//! FIFO fields; the engine validates (the subject with `bus-core`'s rules, answered as SNS does:
+//! `InvalidParameter`, `Invalid parameter: Subject`), filters and fans out.
 
 use base64::Engine as _;
 use bus_core::backend::validate_batch_ids;
@@ -63,11 +64,8 @@ fn message(form: &Form) -> Result<Message, SnsError> {
     if body.is_empty() {
         return Err(SnsError::invalid_parameter("Invalid parameter: Empty message"));
     }
-    if let Some(subject) = form.get("Subject") {
-        if subject.is_empty() || subject.len() > 100 || subject.chars().any(|c| c.is_control() || !c.is_ascii()) {
-            return Err(SnsError::invalid_parameter("Invalid parameter: Subject"));
-        }
-    }
+    // Checked by the engine with every other rule (`Message::validate`).
+    let subject = form.get("Subject").map(str::to_owned);
     match form.get("MessageStructure") {
         None | Some("") => {}
         Some("json") => {
@@ -91,6 +89,7 @@ fn message(form: &Form) -> Result<Message, SnsError> {
     Ok(Message {
         body,
         attributes: attributes(form)?,
+        subject,
         group_id: form.get("MessageGroupId").map(str::to_owned),
         deduplication_id: form.get("MessageDeduplicationId").map(str::to_owned),
     })
@@ -167,4 +166,118 @@ pub(crate) async fn publish_batch(ctx: &Ctx<'_>, form: &Form) -> Result<Xml, Sns
     x.open("Successful").raw(&ok).close("Successful");
     x.open("Failed").raw(&failed).close("Failed");
     Ok(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ServerConfig;
+    use crate::registry::Registry;
+    use crate::service::Service;
+    use bus_core::backend::{QueueSpec, SubscriptionSpec, Topology};
+    use bus_core::{Backend, ReceiveOptions};
+    use bus_memory::MemoryBackend;
+
+    fn form(pairs: &[(&str, &str)]) -> Form {
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        Form::parse(body.as_bytes()).expect("a valid form")
+    }
+
+    /// A service whose topic `t` fans out to `enveloped` and, raw, to `raw`.
+    async fn service() -> Service {
+        let backend = MemoryBackend::new();
+        let topology = Topology::new()
+            .topic("t")
+            .queue(QueueSpec::new("enveloped"))
+            .queue(QueueSpec::new("raw"))
+            .subscribe("t", "enveloped")
+            .subscription(SubscriptionSpec {
+                topic: "t".into(),
+                queue: "raw".into(),
+                filter_policy: None,
+                filter_policy_scope: bus_core::filter::FilterScope::MessageAttributes,
+                raw_message_delivery: true,
+            });
+        backend.apply_topology(&topology).await.expect("topology");
+        let (_tx, rx) = tokio::sync::watch::channel(false);
+        Service::new(backend, ServerConfig::default(), Registry::default(), rx)
+    }
+
+    async fn received(svc: &Service, queue: &str, n: usize) -> Vec<bus_core::Delivery> {
+        let sub = svc.backend.subscription(queue).await.expect("queue");
+        let got = sub.receive(ReceiveOptions::new(10, std::time::Duration::ZERO)).await.expect("receive");
+        assert_eq!(got.len(), n, "{queue}: {got:?}");
+        got
+    }
+
+    #[tokio::test]
+    async fn publish_carries_the_subject_into_the_envelope_only() {
+        let svc = service().await;
+        let ctx = Ctx { svc: &svc };
+        let arn = svc.topic_arn("t");
+        publish(&ctx, &form(&[("TopicArn", &arn), ("Message", "hi"), ("Subject", "Greeting ✓")])).await.unwrap();
+        publish(&ctx, &form(&[("TopicArn", &arn), ("Message", "plain")])).await.unwrap();
+        let enveloped = received(&svc, "enveloped", 2).await;
+        let with = enveloped.iter().find(|d| d.message.body == "hi").unwrap();
+        let envelope: Value = serde_json::from_str(&with.raw_body).unwrap();
+        assert_eq!(envelope["Subject"], "Greeting ✓");
+        assert_eq!(with.message.subject.as_deref(), Some("Greeting ✓"));
+        let without = enveloped.iter().find(|d| d.message.body == "plain").unwrap();
+        assert!(!without.raw_body.contains("\"Subject\""), "{}", without.raw_body);
+        assert_eq!(without.message.subject, None);
+        for d in received(&svc, "raw", 2).await {
+            assert_eq!(d.message.subject, None, "raw delivery carries no subject");
+            assert!(d.raw_body == "hi" || d.raw_body == "plain");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_invalid_subject_is_invalid_parameter_subject() {
+        let svc = service().await;
+        let ctx = Ctx { svc: &svc };
+        let arn = svc.topic_arn("t");
+        let long = "x".repeat(101);
+        for subject in ["", "two\nlines", long.as_str()] {
+            let e =
+                publish(&ctx, &form(&[("TopicArn", &arn), ("Message", "hi"), ("Subject", subject)])).await.unwrap_err();
+            assert_eq!(
+                (e.code, e.message.as_str(), e.sender),
+                ("InvalidParameter", "Invalid parameter: Subject", true)
+            );
+        }
+        publish(&ctx, &form(&[("TopicArn", &arn), ("Message", "hi"), ("Subject", &"x".repeat(100))])).await.unwrap();
+        received(&svc, "enveloped", 1).await;
+    }
+
+    #[tokio::test]
+    async fn publish_batch_passes_subjects_and_fails_bad_ones_per_entry() {
+        let svc = service().await;
+        let ctx = Ctx { svc: &svc };
+        let arn = svc.topic_arn("t");
+        let f = form(&[
+            ("TopicArn", &arn),
+            ("PublishBatchRequestEntries.member.1.Id", "a"),
+            ("PublishBatchRequestEntries.member.1.Message", "first"),
+            ("PublishBatchRequestEntries.member.1.Subject", "First"),
+            ("PublishBatchRequestEntries.member.2.Id", "b"),
+            ("PublishBatchRequestEntries.member.2.Message", "second"),
+            ("PublishBatchRequestEntries.member.2.Subject", "bad\r\nsubject"),
+            ("PublishBatchRequestEntries.member.3.Id", "c"),
+            ("PublishBatchRequestEntries.member.3.Message", "third"),
+        ]);
+        let x = publish_batch(&ctx, &f).await.unwrap();
+        let xml = x.as_str();
+        let failed = &xml[xml.find("<Failed>").unwrap()..];
+        assert!(
+            failed.contains(
+                "<Id>b</Id><Code>InvalidParameter</Code><Message>Invalid parameter: Subject</Message><SenderFault>true</SenderFault>"
+            ),
+            "{xml}"
+        );
+        assert!(!failed.contains("<Id>a</Id>") && !failed.contains("<Id>c</Id>"), "{xml}");
+        let got = received(&svc, "enveloped", 2).await;
+        let subject_of = |body: &str| got.iter().find(|d| d.message.body == body).unwrap().message.subject.clone();
+        assert_eq!(subject_of("first").as_deref(), Some("First"));
+        assert_eq!(subject_of("third"), None);
+    }
 }

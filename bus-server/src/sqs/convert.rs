@@ -123,6 +123,7 @@ pub(crate) fn outgoing(input: &Input, max_size: u64) -> Result<Outgoing, SqsErro
         attributes,
         group_id: input.str("MessageGroupId")?.map(str::to_owned),
         deduplication_id: input.str("MessageDeduplicationId")?.map(str::to_owned),
+        subject: None,
     };
     if message.wire_size() as u64 > max_size {
         return Err(SqsError::invalid_value(format!(

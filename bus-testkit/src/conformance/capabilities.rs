@@ -105,7 +105,11 @@ impl Capabilities {
     /// - `real_time`: on (it is a real server).
     ///
     /// Everything else (FIFO groups and explicit deduplication, delays, purge, exact counts, the
-    /// envelope's signature fields) moto does. Each `false` above was confirmed by running its
+    /// envelope's signature fields, `Subject` in the envelope only when published with one and never
+    /// with raw delivery) moto does. moto's own `Subject` checks differ from AWS's (it accepts an empty
+    /// subject and control characters, refuses 101 characters with another text, and drops a
+    /// `PublishBatch` entry with a long subject from both `Successful` and `Failed`), but the AWS
+    /// backend refuses such subjects locally, before any request, so the `subject` scenarios apply. Each `false` above was confirmed by running its
     /// scenarios against moto 5.2.1 with the capability on: they fail as described.
     pub const fn moto() -> Self {
         Capabilities {

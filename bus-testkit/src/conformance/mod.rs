@@ -2,8 +2,8 @@
 //! backend cannot drift apart.
 //!
 //! Each scenario is a plain `pub async fn(&dyn Backend, &Names) -> Result<(), ConformanceError>` in
-//! the module of its family ([`publish`], [`fanout`], [`filter`], [`delivery`], [`visibility`],
-//! [`dlq`], [`delay`], [`batch`], [`fifo`], [`limits`], [`topology`], [`admin`]). Every scenario
+//! the module of its family ([`publish`], [`fanout`], [`filter`], [`delivery`], [`subject`],
+//! [`visibility`], [`dlq`], [`delay`], [`batch`], [`fifo`], [`limits`], [`topology`], [`admin`]). Every scenario
 //! creates its own uniquely named topics and queues ([`Names`]), keeps message counts small, and waits
 //! for delivery by long-polling (AWS delivers asynchronously; nothing assumes it is immediate).
 //! To show that a message was *not* delivered, a scenario publishes a matching sentinel after it and
@@ -59,6 +59,7 @@ pub mod filter;
 pub mod filter_body;
 pub mod limits;
 pub mod publish;
+pub mod subject;
 pub mod topology;
 pub mod visibility;
 
@@ -111,6 +112,9 @@ macro_rules! __conformance_scenarios {
             delivery::delivery_envelope_signature [EnvelopeSignature] "the envelope carries a base64 Signature and a .pem SigningCertURL";
             delivery::delivery_raw [] "raw delivery passes body and attributes through, no envelope";
             delivery::delivery_raw_binary_attribute [RawBinaryAttributes] "raw delivery passes Binary attributes through";
+            subject::subject_in_envelope [] "a publish's Subject is in the envelope and the Delivery only when set; never with raw delivery";
+            subject::subject_fifo [Fifo] "a FIFO topic carries the Subject into its FIFO queue's envelope (publish and batch)";
+            subject::subject_invalid_refused [] "empty, 101-character or control-character subjects: InvalidParameter, per batch entry; send refuses any subject";
             visibility::visibility_timeout_redelivers [] "an unacknowledged message returns after the queue's visibility timeout";
             visibility::visibility_per_receive_timeout [] "a receive's own visibility timeout overrides the queue's";
             visibility::visibility_change_to_zero [] "change_visibility(0) makes a message visible at once";

@@ -207,6 +207,7 @@ mod tests {
             "filter_body",
             "limits",
             "publish",
+            "subject",
             "topology",
             "visibility",
         ]

@@ -372,7 +372,7 @@ fn assemble(scope: FilterScope, slots: Vec<(Vec<String>, Slot)>, noise: Noise) -
             }
         }
     }
-    Message { body: body.to_string(), attributes, group_id: None, deduplication_id: None }
+    Message { body: body.to_string(), attributes, ..Message::default() }
 }
 
 fn put(obj: &mut Map<String, Value>, path: &[String], value: Value) {
