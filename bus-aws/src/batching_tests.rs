@@ -11,6 +11,7 @@ use super::*;
 #[derive(Debug, Default)]
 struct Fake {
     batches: Mutex<Vec<(String, Vec<String>)>>,
+    subjects: Mutex<Vec<Option<String>>>,
     delay: Duration,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
@@ -36,6 +37,7 @@ impl Publisher for Fake {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
         self.batches.lock().unwrap().push((topic.to_owned(), entries.iter().map(|e| e.message.body.clone()).collect()));
+        self.subjects.lock().unwrap().extend(entries.iter().map(|e| e.message.subject.clone()));
         tokio::time::sleep(self.delay).await;
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         if topic == "missing" {
@@ -196,4 +198,20 @@ async fn close_sends_what_is_pending_and_refuses_more() {
     assert_eq!(pending.await.unwrap().unwrap().message_id, "late");
     assert!(matches!(p.publish("events", Message::new("after")).await, Err(BusError::Closed)));
     assert_eq!(fake.sizes(), vec![1]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn subjects_reach_the_batch_entries_and_bad_ones_fail_locally() {
+    let fake = Arc::new(Fake::default());
+    let p = batching(&fake, BatchingConfig::default());
+    let (titled, plain) =
+        tokio::join!(p.publish("t", Message::new("a").with_subject("Hello ✓")), p.publish("t", Message::new("b")));
+    titled.unwrap();
+    plain.unwrap();
+    let bad = p.publish("t", Message::new("c").with_subject("x".repeat(101))).await.unwrap_err();
+    assert!(matches!(bad, BusError::InvalidSubject { .. }), "{bad:?}");
+    let mut subjects = fake.subjects.lock().unwrap().clone();
+    subjects.sort();
+    assert_eq!(subjects, vec![None, Some("Hello ✓".to_owned())]);
+    assert_eq!(fake.sizes(), vec![2], "the refused message never reached a batch");
 }
