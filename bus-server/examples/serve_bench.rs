@@ -1,6 +1,7 @@
 //! Messages per second end to end through the Rust SDK — publish to a topic, fan-out to 2 queues,
 //! receive 10, delete the batch — against `bus serve` and against moto in the same run, with shallow
-//! queues and with deep ones (10,000 messages preloaded in each queue).
+//! queues and with deep ones (10,000 messages preloaded in each queue), publishing one message per
+//! `Publish` call and ten per `PublishBatch` call.
 //!
 //! Run with (release; moto through its script, which exports its endpoint):
 //! ```text
@@ -12,7 +13,7 @@
 //! `BUS_AWS_TEST_ENDPOINT`, which `scripts/moto.sh` sets); without one only `bus serve` is measured.
 //! moto's part is bounded: a few hundred messages, and at most `MOTO_MAX_SECS` (60) seconds a figure.
 //! Env: `BENCH_MESSAGES` (messages per `bus serve` figure, default 20,000), `BENCH_WORKERS` (4),
-//! `BENCH_DEPTH` (10,000).
+//! `BENCH_DEPTH` (10,000), `BENCH_PUBLISH` (`single`, `batch` or `both`, the default).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -112,7 +113,52 @@ async fn take(c: &Clients, q: &str) -> Result<usize, Error> {
     Ok(del.send().await?.successful().len())
 }
 
-/// `workers` tasks each publish 10 messages (one `Publish` each), then receive up to 10 from each
+/// How the workers publish.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PublishMode {
+    /// One `Publish` call per message.
+    Single,
+    /// One `PublishBatch` call per 10 messages.
+    Batch,
+}
+
+impl PublishMode {
+    fn label(self) -> &'static str {
+        match self {
+            PublishMode::Single => "Publish",
+            PublishMode::Batch => "PublishBatch",
+        }
+    }
+}
+
+/// Publishes 10 copies of `body` to `topic`, as 10 `Publish` calls or one `PublishBatch`.
+async fn publish_ten(c: &Clients, topic: &str, body: &str, mode: PublishMode) -> Result<(), Error> {
+    match mode {
+        PublishMode::Single => {
+            for _ in 0..10 {
+                c.sns.publish().topic_arn(topic).message(body).send().await?;
+            }
+        }
+        PublishMode::Batch => {
+            let mut batch = c.sns.publish_batch().topic_arn(topic);
+            for i in 0..10 {
+                batch = batch.publish_batch_request_entries(
+                    aws_sdk_sns::types::PublishBatchRequestEntry::builder()
+                        .id(format!("m{i}"))
+                        .message(body)
+                        .build()?,
+                );
+            }
+            let out = batch.send().await?;
+            if !out.failed().is_empty() {
+                return Err(format!("PublishBatch failed for {:?}", out.failed()).into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `workers` tasks each publish 10 messages (see [`PublishMode`]), then receive up to 10 from each
 /// queue and delete them in one batch, until `messages` were published (or `cap` passed); the queues
 /// are then drained. Returns messages/s (messages published whose copy was deleted from both queues;
 /// with preloaded queues the deletes keep the depth level), the messages counted, and the seconds.
@@ -122,6 +168,7 @@ async fn run(
     messages: usize,
     workers: usize,
     cap: Duration,
+    mode: PublishMode,
 ) -> Result<(f64, usize, f64), Error> {
     let claimed = Arc::new(AtomicUsize::new(0));
     let published = Arc::new(AtomicUsize::new(0));
@@ -134,9 +181,7 @@ async fn run(
         tasks.push(tokio::spawn(async move {
             let body = format!(r#"{{"type":"BENCH","data":{{"worker":{w},"pad":"{}"}}}}"#, "p".repeat(120));
             while t0.elapsed() < cap && claimed.fetch_add(10, Ordering::Relaxed) < messages {
-                for _ in 0..10 {
-                    c.sns.publish().topic_arn(&topic).message(&body).send().await?;
-                }
+                publish_ten(&c, &topic, &body, mode).await?;
                 published.fetch_add(10, Ordering::Relaxed);
                 for (i, q) in queues.iter().enumerate() {
                     deleted[i].fetch_add(take(&c, q).await?, Ordering::Relaxed);
@@ -178,11 +223,12 @@ async fn measure(
     messages: usize,
     workers: usize,
     cap: Duration,
+    mode: PublishMode,
 ) -> Result<Figure, Error> {
     let c = clients(endpoint);
     let f = setup(&c, tag).await?;
     let reached = if depth > 0 { preload(&c, &f, depth, cap * 3).await? } else { 0 };
-    let (rate, messages, secs) = run(&c, &f, messages, workers, cap).await?;
+    let (rate, messages, secs) = run(&c, &f, messages, workers, cap, mode).await?;
     Ok(Figure { rate, messages, secs, depth: reached })
 }
 
@@ -211,13 +257,19 @@ fn spawn_bus() -> Option<(Child, String)> {
     None
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let messages = env_usize("BENCH_MESSAGES", 20_000);
     let workers = env_usize("BENCH_WORKERS", 4);
     let depth = env_usize("BENCH_DEPTH", 10_000);
     let moto_cap = Duration::from_secs(env_usize("MOTO_MAX_SECS", 60) as u64);
     let moto_messages = env_usize("MOTO_MESSAGES", 300);
+    let modes: &[PublishMode] = match std::env::var("BENCH_PUBLISH").as_deref() {
+        Ok("single") => &[PublishMode::Single],
+        Ok("batch") => &[PublishMode::Batch],
+        Ok("both") | Err(_) => &[PublishMode::Single, PublishMode::Batch],
+        Ok(other) => return Err(format!("BENCH_PUBLISH must be single, batch or both, not {other:?}").into()),
+    };
     let moto = std::env::var("MOTO_ENDPOINT").or_else(|_| std::env::var("BUS_AWS_TEST_ENDPOINT")).ok();
 
     let mut child = None;
@@ -249,22 +301,27 @@ async fn main() -> Result<(), Error> {
     println!("workload: publish -> fan-out to 2 queues -> receive 10 -> delete batch; {workers} workers");
 
     let run_id = std::process::id();
-    for (label, d) in [("shallow", 0), ("deep", depth)] {
-        let ours = measure(&bus, &format!("{label}-{run_id}"), d, messages, workers, Duration::from_secs(120)).await?;
-        println!(
-            "{label:<7} bus-serve {:>9.0} msg/s ({:>6} messages in {:>6.2} s, queue depth {})",
-            ours.rate, ours.messages, ours.secs, ours.depth
-        );
-        if let Some(m) = &moto {
-            let theirs = measure(m, &format!("{label}-{run_id}"), d, moto_messages, workers, moto_cap).await?;
+    for &mode in modes {
+        println!("publishing with {}", mode.label());
+        for (label, d) in [("shallow", 0), ("deep", depth)] {
+            let tag = format!("{label}-{}-{run_id}", mode.label().to_lowercase());
+            let ours = measure(&bus, &tag, d, messages, workers, Duration::from_secs(120), mode).await?;
             println!(
-                "{label:<7} moto      {:>9.1} msg/s ({:>6} messages in {:>6.2} s, queue depth {})",
-                theirs.rate, theirs.messages, theirs.secs, theirs.depth
+                "{label:<7} bus-serve {:>9.0} msg/s ({:>6} messages in {:>6.2} s, queue depth {})",
+                ours.rate, ours.messages, ours.secs, ours.depth
             );
-            println!(
-                "{label:<7} ratio     {:>9.1}x  (bus serve / moto, same run)",
-                ours.rate / theirs.rate.max(f64::MIN_POSITIVE)
-            );
+            if let Some(m) = &moto {
+                let theirs = measure(m, &tag, d, moto_messages, workers, moto_cap, mode).await?;
+                println!(
+                    "{label:<7} moto      {:>9.1} msg/s ({:>6} messages in {:>6.2} s, queue depth {})",
+                    theirs.rate, theirs.messages, theirs.secs, theirs.depth
+                );
+                println!(
+                    "{label:<7} ratio     {:>9.1}x  (bus serve / moto, same run, {})",
+                    ours.rate / theirs.rate.max(f64::MIN_POSITIVE),
+                    mode.label()
+                );
+            }
         }
     }
     if let Some(mut c) = child {
