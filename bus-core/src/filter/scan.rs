@@ -546,6 +546,15 @@ mod tests {
         assert!(valid(&deep_ok));
         let too_deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
         assert!(!valid(&too_deep));
+        // Deep mixed nesting: every closer must match its opener.
+        let mixed = format!("{}1{}", "[{\"a\": ".repeat(100), "}]".repeat(100));
+        assert!(valid(&mixed));
+        for at in [1, 63, 64, 65, 130, 199] {
+            let mut swapped = mixed.clone().into_bytes();
+            let i = mixed.len() - 1 - at;
+            swapped[i] = if swapped[i] == b']' { b'}' } else { b']' };
+            assert!(!valid(std::str::from_utf8(&swapped).unwrap()), "closer {at} from the end swapped");
+        }
     }
 
     #[test]
