@@ -15,7 +15,8 @@ const REBUILD_MIN_DEAD: usize = 32;
 ///
 /// All attribute-scope policies share one engine and all body-scope policies another: one pass over the
 /// message visits the keys any policy mentions, exact and `equals-ignore-case` values are found by hash
-/// lookup, and only the policies with a satisfied condition (or made only of `exists: false`) are decided.
+/// lookup, and only the policies whose rarest condition (their anchor) is satisfied, or made only of
+/// `exists: false`, are decided.
 /// The answer is the same as evaluating each policy alone.
 ///
 /// ```
