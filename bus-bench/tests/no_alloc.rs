@@ -3,7 +3,8 @@
 //! escaped strings, String.Array attributes, invalid bodies that a lazy walk would match, bodies walked up
 //! to an early stop) and of a 500-policy `FilterSet`.
 //!
-//! One test function: dhat allows one profiler per process, and counts every thread's allocations.
+//! Runs without the libtest harness (`harness = false`, a plain `main`): dhat allows one profiler per process
+//! and counts every thread's allocations, so the harness's own threads could otherwise be counted.
 
 use bus_core::filter::{FilterPolicy, FilterScope, FilterSet, SnsFilterPolicy};
 use bus_core::{AttributeValue, Message};
@@ -27,7 +28,10 @@ fn allocations(mut f: impl FnMut() -> usize) -> (u64, usize) {
     (dhat::HeapStats::get().total_blocks - before, hits)
 }
 
-#[test]
+fn main() {
+    warm_matching_allocates_nothing();
+}
+
 fn warm_matching_allocates_nothing() {
     let _profiler = dhat::Profiler::builder().testing().build();
 
