@@ -10,11 +10,12 @@
 //! string SNS signs (`Message`, `MessageId`, `Subject` when present, `Timestamp`, `TopicArn`, `Type`).
 //! Consumers that verify signatures must skip verification for the memory backend.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use bus_core::envelope::Notification;
-use bus_core::{AttributeValue, Message};
+use bus_core::envelope::{EnvelopeAttribute, Notification};
+use bus_core::{AttributeValue, Message, MessageAttributes};
 use sha2::{Digest, Sha256};
 
 /// What goes into one envelope.
@@ -85,7 +86,10 @@ impl Envelope {
         field(&mut head, "Signature", &signature);
         field(&mut head, "SigningCertURL", f.signing_cert_url);
         head.push_str("  \"UnsubscribeURL\" : \"");
-        let mut tail = String::from("\"");
+        let attributes_len: usize =
+            f.message.attributes.iter().map(|(name, value)| name.len() + value.wire_size() + 40).sum();
+        let mut tail = String::with_capacity(attributes_len + 40);
+        tail.push('"');
         if !f.message.attributes.is_empty() {
             tail.push_str(",\n  \"MessageAttributes\" : {\n");
             for (i, (name, value)) in f.message.attributes.iter().enumerate() {
@@ -152,7 +156,7 @@ impl Envelope {
                     signature: signature.clone(),
                     signing_cert_url: signing_cert_url.clone(),
                     unsubscribe_url: url.to_owned(),
-                    message_attributes: Notification::attributes_from(&message.attributes),
+                    message_attributes: envelope_attributes(&message.attributes),
                 }
             }
             Fields::Verbatim(n) => n.clone(),
@@ -188,6 +192,23 @@ impl Envelope {
         };
         self.head.capacity() + self.tail.capacity() + fields
     }
+}
+
+/// The envelope's `MessageAttributes`, as [`Notification::attributes_from`] builds them, by inserting
+/// in order (collecting into a map would first gather and sort the entries in a vector).
+fn envelope_attributes(attrs: &MessageAttributes) -> BTreeMap<String, EnvelopeAttribute> {
+    let mut out = BTreeMap::new();
+    for (name, value) in attrs {
+        let value_text = match value {
+            AttributeValue::String(v) | AttributeValue::Number(v) | AttributeValue::StringArray(v) => v.clone(),
+            AttributeValue::Binary(_) => value.wire_value(),
+        };
+        out.insert(
+            name.clone(),
+            EnvelopeAttribute { data_type: value.data_type().as_str().to_owned(), value: value_text },
+        );
+    }
+    out
 }
 
 fn field(out: &mut String, name: &str, value: &str) {

@@ -234,10 +234,18 @@ pub fn main(allocator: &str) {
             for size in list("sizes", &[40usize, 1024]) {
                 let case = Case { queues, half: filter == "half", size, raw, messages, pace: None };
                 let (mut mem_rate, mut base_rate) = (Vec::new(), Vec::new());
+                let (mut mem_cpu, mut base_cpu) = (Vec::new(), Vec::new());
                 let (mut lat, mut base_lat) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
                 for _ in 0..repeat {
+                    let cpu0 = support::cpu_time();
                     let base = rt.block_on(run_baseline(case));
+                    let cpu1 = support::cpu_time();
                     let mem = rt.block_on(run_memory(case));
+                    let cpu2 = support::cpu_time();
+                    if let (Some(c0), Some(c1), Some(c2)) = (cpu0, cpu1, cpu2) {
+                        base_cpu.push((c1 - c0).as_nanos() as f64 / base.deliveries as f64);
+                        mem_cpu.push((c2 - c1).as_nanos() as f64 / mem.deliveries as f64);
+                    }
                     assert_eq!(mem.deliveries, expected_deliveries(&case), "every matching delivery arrived");
                     base_rate.push(rate(base.deliveries, base.elapsed));
                     mem_rate.push(rate(mem.deliveries, mem.elapsed));
@@ -251,6 +259,9 @@ pub fn main(allocator: &str) {
                 }
                 let name = format!("queues={queues} filter={filter} size={size}B");
                 figure("W4", &name, "deliveries/s", median(mem_rate), median(base_rate), "/s");
+                if !mem_cpu.is_empty() {
+                    figure("W4", &name, "CPU per delivery", median(mem_cpu), median(base_cpu), "ns");
+                }
                 for (k, p) in [50, 99].into_iter().enumerate() {
                     let metric = format!("latency p{p} @{}k/s", paced / 1000);
                     figure("W4", &name, &metric, median(lat[k].clone()), median(base_lat[k].clone()), "us");

@@ -200,9 +200,16 @@ impl Queue {
     }
 
     fn decode(&self, handle: &ReceiptHandle) -> Result<Receipt, BusError> {
-        Receipt::decode(handle, self.key).filter(|r| r.uid == self.uid).ok_or_else(|| {
-            BusError::ReceiptHandleInvalid(format!("{handle} is not a receipt handle of queue {}", self.name))
-        })
+        self.receipt(handle).ok_or_else(|| self.invalid(handle))
+    }
+
+    /// The receipt a handle of this queue names; `None` if it is not one.
+    fn receipt(&self, handle: &ReceiptHandle) -> Option<Receipt> {
+        Receipt::decode(handle, self.key).filter(|r| r.uid == self.uid)
+    }
+
+    fn invalid(&self, handle: &ReceiptHandle) -> BusError {
+        BusError::ReceiptHandleInvalid(format!("{handle} is not a receipt handle of queue {}", self.name))
     }
 
     fn stale(&self, handle: &ReceiptHandle) {
@@ -231,22 +238,25 @@ impl Queue {
     /// `DeleteMessageBatch`.
     pub(crate) fn ack_batch(&self, entries: Vec<(String, ReceiptHandle)>) -> Result<BatchOutcome, BusError> {
         crate::validate::batch_ids(entries.iter().map(|(id, _)| id.as_str()))?;
-        let decoded: Vec<_> = entries.iter().map(|(_, h)| self.decode(h)).collect();
+        // Small per-entry values (a receipt or nothing, then a lookup); the error of an undecodable handle
+        // is built only for that entry.
+        let mut found: Vec<Option<Lookup>> = Vec::with_capacity(entries.len());
+        let decoded: Vec<Option<Receipt>> = entries.iter().map(|(_, h)| self.receipt(h)).collect();
         let mut st = self.lock();
-        let found: Vec<Option<Lookup>> = decoded.iter().map(|r| r.as_ref().ok().map(|r| st.delete(r))).collect();
+        found.extend(decoded.iter().map(|r| r.as_ref().map(|r| st.delete(r))));
         let wake = std::mem::take(&mut st.wake);
         drop(st);
         self.wake(wake);
-        let mut out = BatchOutcome::default();
-        for (((id, handle), r), f) in entries.into_iter().zip(decoded).zip(found) {
-            match r {
-                Ok(_) => {
-                    if f == Some(Lookup::Stale) {
+        let mut out = BatchOutcome { successful: Vec::with_capacity(entries.len()), failed: Vec::new() };
+        for ((id, handle), f) in entries.into_iter().zip(found) {
+            match f {
+                Some(f) => {
+                    if f == Lookup::Stale {
                         self.stale(&handle);
                     }
                     out.successful.push(id);
                 }
-                Err(e) => out.failed.push(BatchEntryError::from_error(id, &e)),
+                None => out.failed.push(BatchEntryError::from_error(id, &self.invalid(&handle))),
             }
         }
         Ok(out)

@@ -384,8 +384,9 @@ impl QueueState {
     /// Receives up to `max` messages with visibility timeout `vis`.
     pub(crate) fn take(&mut self, now: Nanos, max: usize, vis: Nanos, uid: u32) -> Take {
         self.advance(now);
-        let mut out = Take::default();
         let max = max.min(MAX_IN_FLIGHT.saturating_sub(self.in_flight) as usize);
+        // Sized up front: growing past ten entries would also cross glibc's large-chunk threshold.
+        let mut out = Take { taken: Vec::with_capacity(max), moved: Vec::new() };
         let max_receives = self.cfg.redrive.as_ref().map(|r| r.max_receive_count);
         let over = |e: &Entry| max_receives.is_some_and(|m| e.count >= m);
         if self.cfg.fifo {
