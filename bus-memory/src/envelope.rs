@@ -41,24 +41,50 @@ pub(crate) struct EnvelopeFields<'a> {
 /// A rendered envelope, shared by every enveloped subscription of one publish.
 #[derive(Debug)]
 pub(crate) struct Envelope {
-    head: String,
-    tail: String,
+    /// The queue body without its `UnsubscribeURL` value, which goes at `split`.
+    text: String,
+    split: usize,
     fields: Fields,
     unsubscribe_urls: Arc<[String]>,
+}
+
+/// Where the text of a notification field is: a range of the rendered text when the JSON string
+/// there is the value itself (nothing was escaped: ids, digits, timestamps, base64, ARNs and URLs),
+/// or a copy.
+#[derive(Debug)]
+enum Span {
+    In(u32, u32),
+    Own(Box<str>),
+}
+
+impl Span {
+    fn get<'a>(&'a self, text: &'a str) -> &'a str {
+        match self {
+            Span::In(start, end) => text.get(*start as usize..*end as usize).unwrap_or(""),
+            Span::Own(s) => s,
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Span::In(..) => 0,
+            Span::Own(s) => s.len(),
+        }
+    }
 }
 
 /// What a [`Notification`] is built from at each receive.
 #[derive(Debug)]
 enum Fields {
-    /// Rendered here: the fields that are not in the published message (body, attributes and subject
-    /// come from it), so a publish allocates no notification of its own.
+    /// Rendered here: where the fields that are not in the published message are in the text (body,
+    /// attributes and subject come from the message), so a publish allocates nothing for them.
     Rendered {
-        message_id: String,
-        sequence_number: Option<String>,
-        topic_arn: String,
-        timestamp: String,
-        signature: String,
-        signing_cert_url: String,
+        message_id: Span,
+        sequence_number: Option<Span>,
+        topic_arn: Span,
+        timestamp: Span,
+        signature: Span,
+        signing_cert_url: Span,
     },
     /// Written by someone else (a body sent straight to a queue), as parsed.
     Verbatim(Notification),
@@ -67,68 +93,62 @@ enum Fields {
 impl Envelope {
     /// Renders the envelope of one publish.
     pub(crate) fn render(f: EnvelopeFields<'_>) -> Envelope {
-        let signature = sign(&f);
+        let mut signature = [0u8; 44];
+        let signature = sign(&f, &mut signature);
         let body = &f.message.body;
-        let mut head = String::with_capacity(body.len() + 560);
-        head.push_str("{\n");
-        field(&mut head, "Type", "Notification");
-        field(&mut head, "MessageId", f.message_id);
-        if let Some(seq) = f.sequence_number {
-            field(&mut head, "SequenceNumber", seq);
-        }
-        field(&mut head, "TopicArn", f.topic_arn);
-        if let Some(subject) = &f.message.subject {
-            field(&mut head, "Subject", subject);
-        }
-        field(&mut head, "Message", body);
-        field(&mut head, "Timestamp", f.timestamp);
-        field(&mut head, "SignatureVersion", "1");
-        field(&mut head, "Signature", &signature);
-        field(&mut head, "SigningCertURL", f.signing_cert_url);
-        head.push_str("  \"UnsubscribeURL\" : \"");
         let attributes_len: usize =
             f.message.attributes.iter().map(|(name, value)| name.len() + value.wire_size() + 40).sum();
-        let mut tail = String::with_capacity(attributes_len + 40);
-        tail.push('"');
+        let subject_len = f.message.subject.as_ref().map_or(0, |s| s.len() + 20);
+        let mut text = String::with_capacity(body.len() + subject_len + attributes_len + 600);
+        text.push_str("{\n");
+        field(&mut text, "Type", "Notification");
+        let message_id = field(&mut text, "MessageId", f.message_id);
+        let sequence_number = f.sequence_number.map(|seq| field(&mut text, "SequenceNumber", seq));
+        let topic_arn = field(&mut text, "TopicArn", f.topic_arn);
+        if let Some(subject) = &f.message.subject {
+            field(&mut text, "Subject", subject);
+        }
+        field(&mut text, "Message", body);
+        let timestamp = field(&mut text, "Timestamp", f.timestamp);
+        field(&mut text, "SignatureVersion", "1");
+        let signature = field(&mut text, "Signature", signature);
+        let signing_cert_url = field(&mut text, "SigningCertURL", f.signing_cert_url);
+        text.push_str("  \"UnsubscribeURL\" : \"");
+        let split = text.len();
+        text.push('"');
         if !f.message.attributes.is_empty() {
-            tail.push_str(",\n  \"MessageAttributes\" : {\n");
+            text.push_str(",\n  \"MessageAttributes\" : {\n");
             for (i, (name, value)) in f.message.attributes.iter().enumerate() {
                 if i > 0 {
-                    tail.push_str(",\n");
+                    text.push_str(",\n");
                 }
-                tail.push_str("    ");
-                push_json_str(&mut tail, name);
-                tail.push_str(" : {\"Type\":");
-                push_json_str(&mut tail, value.data_type().as_str());
-                tail.push_str(",\"Value\":");
+                text.push_str("    ");
+                push_json_str(&mut text, name);
+                text.push_str(" : {\"Type\":");
+                push_json_str(&mut text, value.data_type().as_str());
+                text.push_str(",\"Value\":");
                 match value {
                     AttributeValue::String(v) | AttributeValue::Number(v) | AttributeValue::StringArray(v) => {
-                        push_json_str(&mut tail, v)
+                        push_json_str(&mut text, v)
                     }
-                    AttributeValue::Binary(_) => push_json_str(&mut tail, &value.wire_value()),
+                    AttributeValue::Binary(_) => push_json_str(&mut text, &value.wire_value()),
                 }
-                tail.push('}');
+                text.push('}');
             }
-            tail.push_str("\n  }");
+            text.push_str("\n  }");
         }
-        tail.push_str("\n}");
-        let fields = Fields::Rendered {
-            message_id: f.message_id.to_owned(),
-            sequence_number: f.sequence_number.map(str::to_owned),
-            topic_arn: f.topic_arn.to_owned(),
-            timestamp: f.timestamp.to_owned(),
-            signature,
-            signing_cert_url: f.signing_cert_url.to_owned(),
-        };
-        Envelope { head, tail, fields, unsubscribe_urls: f.unsubscribe_urls }
+        text.push_str("\n}");
+        let fields =
+            Fields::Rendered { message_id, sequence_number, topic_arn, timestamp, signature, signing_cert_url };
+        Envelope { text, split, fields, unsubscribe_urls: f.unsubscribe_urls }
     }
 
     /// A queue body that is an envelope written by someone else (a message sent straight to a queue):
     /// kept verbatim.
     pub(crate) fn verbatim(body: String, notification: Notification) -> Envelope {
         Envelope {
-            head: body,
-            tail: String::new(),
+            split: body.len(),
+            text: body,
             fields: Fields::Verbatim(notification),
             unsubscribe_urls: Arc::from(Vec::new()),
         }
@@ -138,23 +158,25 @@ impl Envelope {
     /// message the envelope was rendered from (its body, attributes and subject are the envelope's).
     pub(crate) fn for_subscription(&self, sub: u32, message: &Message) -> (String, Notification) {
         let url = self.unsubscribe_urls.get(sub as usize).map(String::as_str).unwrap_or("");
-        let mut body = String::with_capacity(self.head.len() + url.len() + self.tail.len());
-        body.push_str(&self.head);
+        let (head, tail) = self.text.split_at(self.split);
+        let mut body = String::with_capacity(self.text.len() + url.len());
+        body.push_str(head);
         body.push_str(url);
-        body.push_str(&self.tail);
+        body.push_str(tail);
         let notification = match &self.fields {
             Fields::Rendered { message_id, sequence_number, topic_arn, timestamp, signature, signing_cert_url } => {
+                let text = self.text.as_str();
                 Notification {
                     kind: "Notification".to_owned(),
-                    message_id: message_id.clone(),
-                    sequence_number: sequence_number.clone(),
-                    topic_arn: topic_arn.clone(),
+                    message_id: message_id.get(text).to_owned(),
+                    sequence_number: sequence_number.as_ref().map(|s| s.get(text).to_owned()),
+                    topic_arn: topic_arn.get(text).to_owned(),
                     subject: message.subject.clone(),
                     message: message.body.clone(),
-                    timestamp: timestamp.clone(),
+                    timestamp: timestamp.get(text).to_owned(),
                     signature_version: "1".to_owned(),
-                    signature: signature.clone(),
-                    signing_cert_url: signing_cert_url.clone(),
+                    signature: signature.get(text).to_owned(),
+                    signing_cert_url: signing_cert_url.get(text).to_owned(),
                     unsubscribe_url: url.to_owned(),
                     message_attributes: envelope_attributes(&message.attributes),
                 }
@@ -168,12 +190,11 @@ impl Envelope {
     pub(crate) fn heap_bytes(&self) -> usize {
         let fields = match &self.fields {
             Fields::Rendered { message_id, sequence_number, topic_arn, timestamp, signature, signing_cert_url } => {
-                message_id.capacity()
-                    + sequence_number.as_ref().map_or(0, String::capacity)
-                    + topic_arn.capacity()
-                    + timestamp.capacity()
-                    + signature.capacity()
-                    + signing_cert_url.capacity()
+                [message_id, topic_arn, timestamp, signature, signing_cert_url]
+                    .into_iter()
+                    .chain(sequence_number)
+                    .map(Span::heap_bytes)
+                    .sum::<usize>()
             }
             Fields::Verbatim(n) => {
                 n.message.capacity()
@@ -190,7 +211,7 @@ impl Envelope {
                         .sum::<usize>()
             }
         };
-        self.head.capacity() + self.tail.capacity() + fields
+        self.text.capacity() + fields
     }
 }
 
@@ -211,12 +232,19 @@ fn envelope_attributes(attrs: &MessageAttributes) -> BTreeMap<String, EnvelopeAt
     out
 }
 
-fn field(out: &mut String, name: &str, value: &str) {
+/// Appends `"name" : "value",` on its own line; returns where the value's text is.
+fn field(out: &mut String, name: &str, value: &str) -> Span {
     out.push_str("  \"");
     out.push_str(name);
     out.push_str("\" : ");
+    let start = out.len() + 1;
     push_json_str(out, value);
+    let end = out.len() - 1;
     out.push_str(",\n");
+    match (u32::try_from(start), u32::try_from(end)) {
+        (Ok(s), Ok(e)) if out.get(start..end) == Some(value) => Span::In(s, e),
+        _ => Span::Own(value.into()),
+    }
 }
 
 /// Appends `s` as a JSON string literal (quotes, backslashes and control characters escaped, as
@@ -259,8 +287,8 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// The (unverifiable) `Signature`: base64 SHA-256 of the key and the string SNS signs.
-fn sign(f: &EnvelopeFields<'_>) -> String {
+/// The (unverifiable) `Signature`: base64 SHA-256 of the key and the string SNS signs, written into `out`.
+fn sign<'a>(f: &EnvelopeFields<'_>, out: &'a mut [u8; 44]) -> &'a str {
     let mut h = Sha256::new();
     h.update(f.signing_key.to_be_bytes());
     let subject = f.message.subject.as_deref().map(|s| ("Subject", s));
@@ -274,7 +302,9 @@ fn sign(f: &EnvelopeFields<'_>) -> String {
         h.update(v.as_bytes());
         h.update(b"\n");
     }
-    base64::engine::general_purpose::STANDARD.encode(h.finalize())
+    // 32 bytes are 44 base64 characters (with one `=` of padding): written into `out`, no allocation.
+    let n = base64::engine::general_purpose::STANDARD.encode_slice(h.finalize(), &mut out[..]).unwrap_or(0);
+    std::str::from_utf8(&out[..n]).unwrap_or("")
 }
 
 #[cfg(test)]
@@ -335,6 +365,24 @@ mod tests {
         assert!(!plain_body.contains("Subject"), "{plain_body}");
         assert_eq!(plain_n.subject, None);
         assert_ne!(plain_n.signature, n.signature, "the subject is part of the signed string");
+    }
+
+    #[test]
+    fn fields_that_needed_escaping_are_kept_as_copies() {
+        let m = Message::new("hi").with_attribute("a", "b");
+        let mut f = fields(&m);
+        f.topic_arn = "arn:with\"quote\\and\nbreak";
+        f.sequence_number = Some("00000000000000000007");
+        let env = Envelope::render(f);
+        let (body, n) = env.for_subscription(0, &m);
+        assert_eq!(n.topic_arn, "arn:with\"quote\\and\nbreak");
+        assert_eq!(n.sequence_number.as_deref(), Some("00000000000000000007"));
+        assert_eq!(Notification::parse(&body).expect("parses"), n);
+        assert!(matches!(&env.fields, Fields::Rendered { topic_arn: Span::Own(_), message_id: Span::In(..), .. }));
+        // Another subscription index without a URL: the same text around an empty UnsubscribeURL.
+        let (other, n2) = env.for_subscription(5, &m);
+        assert_eq!(n2.unsubscribe_url, "");
+        assert_eq!(Notification::parse(&other).expect("parses"), n2);
     }
 
     #[test]
