@@ -41,8 +41,8 @@ impl std::fmt::Debug for Archive {
 }
 
 const INSERT: &str = "INSERT OR IGNORE INTO events \
-    (id, event_type, time_ms, correlation_id, attributes, body, group_id, deduplication_id, stored_at_ms) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    (id, event_type, time_ms, correlation_id, attributes, body, group_id, deduplication_id, stored_at_ms, subject) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 fn insert(conn: &Connection, e: &NewEvent, stored_at_ms: i64) -> Result<bool, ArchiveError> {
     let n = conn.prepare_cached(INSERT)?.execute(rusqlite::params![
@@ -55,6 +55,7 @@ fn insert(conn: &Connection, e: &NewEvent, stored_at_ms: i64) -> Result<bool, Ar
         e.group_id,
         e.deduplication_id,
         stored_at_ms,
+        e.subject,
     ])?;
     if n == 1 {
         tracing::debug!(id = %e.id, event_type = ?e.event_type, "archived event");

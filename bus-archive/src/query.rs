@@ -218,27 +218,55 @@ impl Cursor {
 }
 
 const COLUMNS: &str =
-    "seq, id, event_type, time_ms, correlation_id, attributes, body, group_id, deduplication_id, stored_at_ms";
+    "seq, id, event_type, time_ms, correlation_id, attributes, body, group_id, deduplication_id, stored_at_ms, subject";
 
-type Row = (i64, String, Option<String>, i64, Option<String>, String, String, Option<String>, Option<String>, i64);
+/// One row, in [`COLUMNS`] order.
+struct Row {
+    seq: i64,
+    id: String,
+    event_type: Option<String>,
+    time_ms: i64,
+    correlation_id: Option<String>,
+    attributes: String,
+    body: String,
+    group_id: Option<String>,
+    deduplication_id: Option<String>,
+    stored_at_ms: i64,
+    subject: Option<String>,
+}
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
+    Ok(Row {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        event_type: r.get(2)?,
+        time_ms: r.get(3)?,
+        correlation_id: r.get(4)?,
+        attributes: r.get(5)?,
+        body: r.get(6)?,
+        group_id: r.get(7)?,
+        deduplication_id: r.get(8)?,
+        stored_at_ms: r.get(9)?,
+        subject: r.get(10)?,
+    })
 }
 
 fn to_event(row: Row) -> Result<ArchivedEvent, ArchiveError> {
-    let (seq, id, event_type, time_ms, correlation_id, attributes, body, group_id, deduplication_id, stored_at_ms) =
-        row;
-    let attributes = decode_attributes(&id, &attributes)?;
+    let attributes = decode_attributes(&row.id, &row.attributes)?;
     Ok(ArchivedEvent {
-        seq,
-        id,
-        event_type,
-        time: from_millis(time_ms),
-        correlation_id,
-        // Schema version 1 has no subject column, and archive files outlive builds: not stored.
-        message: bus_core::Message { body, attributes, group_id, deduplication_id, subject: None },
-        stored_at: from_millis(stored_at_ms),
+        seq: row.seq,
+        id: row.id,
+        event_type: row.event_type,
+        time: from_millis(row.time_ms),
+        correlation_id: row.correlation_id,
+        message: bus_core::Message {
+            body: row.body,
+            attributes,
+            group_id: row.group_id,
+            deduplication_id: row.deduplication_id,
+            subject: row.subject,
+        },
+        stored_at: from_millis(row.stored_at_ms),
     })
 }
 

@@ -119,6 +119,7 @@ pub(crate) struct NewEvent {
     pub body: String,
     pub group_id: Option<String>,
     pub deduplication_id: Option<String>,
+    pub subject: Option<String>,
 }
 
 impl NewEvent {
@@ -135,6 +136,7 @@ impl NewEvent {
             body: message.body.clone(),
             group_id: message.group_id.clone(),
             deduplication_id: message.deduplication_id.clone(),
+            subject: message.subject.clone(),
         })
     }
 

@@ -148,3 +148,17 @@ fn journal_mode_in_header(path: &std::path::Path) -> String {
         "other".into()
     }
 }
+
+#[tokio::test]
+async fn the_sns_subject_is_kept() {
+    let archive = Archive::open_in_memory().unwrap();
+    let with = event("USER_CREATED", json!({"id": 2})).with_subject("Welcome");
+    let without = event("USER_CREATED", json!({"id": 3}));
+    assert!(archive.store_message("s-1", at(1), &with).await.unwrap());
+    assert!(archive.store_message("s-2", at(2), &without).await.unwrap());
+    assert_eq!(archive.get("s-1").await.unwrap().unwrap().message.subject.as_deref(), Some("Welcome"));
+    assert_eq!(archive.get("s-2").await.unwrap().unwrap().message.subject, None);
+    let page = archive.feed(&FeedQuery::new().event_type("USER_CREATED")).await.unwrap();
+    let subjects: Vec<_> = page.events.iter().map(|e| e.message.subject.clone()).collect();
+    assert_eq!(subjects, [Some("Welcome".to_owned()), None]);
+}
