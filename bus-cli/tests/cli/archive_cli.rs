@@ -1,23 +1,12 @@
 //! `bus archive query|replay`, run as a binary on a temporary SQLite archive filled through bus-archive.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bus_archive::Archive;
 use bus_core::Event;
 
-fn bus(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bus")).args(args).stdin(Stdio::null()).output().expect("run bus")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
+use crate::common::{bus, stderr, stdout};
 
 /// 2026-01-01T00:00:00Z.
 const T0: u64 = 1_767_225_600;

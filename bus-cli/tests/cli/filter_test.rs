@@ -1,19 +1,8 @@
 //! `bus filter test`, run as a binary.
 
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 
-fn bus(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bus")).args(args).stdin(Stdio::null()).output().expect("run bus")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
+use crate::common::{bus, stderr, stdout};
 
 fn temp_file(name: &str, content: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("bus-cli-test-{}", std::process::id()));

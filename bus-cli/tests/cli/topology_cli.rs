@@ -1,19 +1,8 @@
 //! `bus topology plan|apply` on the memory backend, run as a binary on TOML and JSON files.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
-fn bus(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bus")).args(args).stdin(Stdio::null()).output().expect("run bus")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
+use crate::common::{bus, stderr, stdout};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
