@@ -107,6 +107,22 @@ pub(crate) struct Engine {
     /// Re-choose every branch's anchor once there are this many branches (the estimates of
     /// [`Engine::rarity`] improve as policies are added).
     reanchor_at: usize,
+    /// Each distinct condition (its node and its canonical rule set, see [`condition_key`]) once: policies
+    /// repeating a condition share it, so one index hit satisfies it for all of them.
+    cond_ids: LookupMap<Box<str>, u32>,
+}
+
+/// The identity of a condition: its node and its rules (an OR, so their order and repeats do not matter).
+fn condition_key(node: u32, rules: &[Rule]) -> Box<str> {
+    let mut parts: Vec<String> = rules.iter().map(|r| format!("{r:?}")).collect();
+    parts.sort_unstable();
+    parts.dedup();
+    let mut key = node.to_string();
+    for part in parts {
+        key.push('\u{1}');
+        key.push_str(&part);
+    }
+    key.into()
 }
 
 impl Default for Engine {
@@ -121,6 +137,7 @@ impl Default for Engine {
             consistency_branches: Vec::new(),
             live: 0,
             reanchor_at: 16,
+            cond_ids: LookupMap::default(),
         }
     }
 }
@@ -149,10 +166,15 @@ impl Engine {
         self.policies.push(PolicyEntry { id, alive: true });
         self.live += 1;
 
-        let base = self.conds.len() as u32;
+        let mut ids = Vec::with_capacity(policy.conditions.len());
         for condition in &policy.conditions {
             let node = self.insert_path(&condition.path);
-            let cond = self.conds.len() as u32;
+            let next = self.conds.len() as u32;
+            let cond = *self.cond_ids.entry_or_insert_with(condition_key(node, &condition.rules), || next);
+            ids.push(cond);
+            if cond != next {
+                continue;
+            }
             let n = &mut self.nodes[node as usize];
             n.target = true;
             let mut absent_ok = false;
@@ -168,7 +190,7 @@ impl Engine {
 
         for branch in &policy.branches {
             let b = self.branches.len() as u32;
-            let conds: Vec<u32> = branch.iter().map(|&i| base + i as u32).collect();
+            let conds: Vec<u32> = branch.iter().map(|&i| ids[i]).collect();
             let required = self.anchor(&conds).inspect(|&c| self.conds[c as usize].anchors.push(b)).is_some();
             let shared = self.shared_paths(&conds);
             let consistency = if shared.is_empty() {
@@ -333,5 +355,23 @@ mod tests {
         assert!(anchored(p));
         assert!(!anchored(q));
         assert_eq!(e.absence_branches.len(), 1);
+    }
+
+    #[test]
+    fn identical_conditions_are_registered_once() {
+        let mut e = Engine::default();
+        e.add(0, &compiled(r#"{"k": ["a", "b"], "n": [{"numeric": [">", 1]}]}"#));
+        e.add(1, &compiled(r#"{"k": ["b", "a", "a"]}"#));
+        e.add(2, &compiled(r#"{"$or": [{"k": ["a", "b"]}, {"n": [{"numeric": [">", 1]}]}]}"#));
+        e.add(3, &compiled(r#"{"k": ["a"], "n": [{"numeric": [">=", 1]}]}"#));
+        // k:[a,b], n:>1, k:[a], n:>=1.
+        assert_eq!(e.conds.len(), 4);
+        let conds = |p: u32| -> Vec<Vec<u32>> {
+            e.branches.iter().filter(|b| b.policy == p).map(|b| b.conds.clone()).collect()
+        };
+        assert_eq!(conds(0), [vec![0, 1]]);
+        assert_eq!(conds(1), [vec![0]]);
+        assert_eq!(conds(2), [vec![0], vec![1]]);
+        assert_eq!(conds(3), [vec![2, 3]]);
     }
 }

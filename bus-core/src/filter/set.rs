@@ -207,4 +207,35 @@ mod tests {
         set.matching(&Message::new("nope"), &mut out);
         assert_eq!(out, [4]);
     }
+
+    #[test]
+    fn insert_remove_and_replace_of_policies_sharing_conditions() {
+        let mut set = FilterSet::new();
+        let shared = r#"{"t": ["A", "B"], "tier": ["gold"]}"#;
+        for id in 0..40 {
+            set.insert(id, attr_policy(if id % 2 == 0 { shared } else { r#"{"tier": ["gold"], "t": ["B", "A"]}"# }));
+        }
+        let gold_a = Message::new("").with_attribute("t", "A").with_attribute("tier", "gold");
+        let ids = |set: &FilterSet, msg: &Message| {
+            let mut out = Vec::new();
+            set.matching(msg, &mut out);
+            out
+        };
+        assert_eq!(ids(&set, &gold_a), (0..40).collect::<Vec<_>>());
+        // Replacing some with a policy that shares one condition and not the other.
+        for id in (0..40).step_by(3) {
+            set.insert(id, attr_policy(r#"{"t": ["A", "B"], "tier": ["free"]}"#));
+        }
+        assert_eq!(ids(&set, &gold_a), (0..40).filter(|i| i % 3 != 0).collect::<Vec<_>>());
+        let free_b = Message::new("").with_attribute("t", "B").with_attribute("tier", "free");
+        assert_eq!(ids(&set, &free_b), (0..40).step_by(3).collect::<Vec<_>>());
+        // Removing enough to rebuild the engine keeps the survivors' shared conditions.
+        for id in 0..36 {
+            set.remove(id);
+        }
+        assert_eq!(ids(&set, &gold_a), [37, 38]);
+        assert_eq!(ids(&set, &free_b), [36, 39]);
+        set.insert(5, attr_policy(shared));
+        assert_eq!(ids(&set, &gold_a), [5, 37, 38]);
+    }
 }
