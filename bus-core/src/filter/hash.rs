@@ -2,10 +2,21 @@
 //! are policy literals, which are trusted) and a map that scans a short vector until it grows.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 
 const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// Eight bytes of `s` at `i` (which must be in bounds; 0 otherwise), little-endian.
+#[inline]
+fn load8(s: &[u8], i: usize) -> u64 {
+    s.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_le_bytes)
+}
+
+/// Four bytes of `s` at `i` (which must be in bounds; 0 otherwise), little-endian.
+#[inline]
+fn load4(s: &[u8], i: usize) -> u64 {
+    s.get(i..i + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()).map_or(0, |w| u64::from(u32::from_le_bytes(w)))
+}
 
 /// FxHash-style hasher.
 #[derive(Debug, Default, Clone, Copy)]
@@ -21,19 +32,26 @@ impl FxHasher {
 }
 
 impl Hasher for FxHasher {
+    /// Whole words, the last one overlapping the one before it (no byte loop, no `memcpy`); shorter
+    /// inputs as two overlapping halves, or three bytes. Equal bytes give equal hashes, which is all a
+    /// [`LookupMap`] needs (keys are compared where hashes agree).
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            // Byte by byte: a variable-length copy would be a call into `memcpy`.
-            let word = rest.iter().rev().fold(0u64, |w, &b| (w << 8) | u64::from(b));
-            self.add(word ^ ((rest.len() as u64) << 56));
+        let n = bytes.len();
+        if n >= 8 {
+            let mut i = 0;
+            while i + 8 <= n {
+                self.add(load8(bytes, i));
+                i += 8;
+            }
+            if i < n {
+                self.add(load8(bytes, n - 8));
+            }
+        } else if n >= 4 {
+            self.add((load4(bytes, 0) << 32) | load4(bytes, n - 4));
+        } else if n > 0 {
+            let (a, b, c) = (bytes[0], bytes[n / 2], bytes[n - 1]);
+            self.add(u64::from(a) | (u64::from(b) << 8) | (u64::from(c) << 16) | ((n as u64) << 24));
         }
     }
 
@@ -62,9 +80,6 @@ impl Hasher for FxHasher {
         self.hash
     }
 }
-
-/// `BuildHasher` for [`FxHasher`].
-pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 
 /// Below this many entries a [`LookupMap`] is a vector scanned linearly.
 const SMALL: usize = 8;
@@ -113,13 +128,79 @@ fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// A map that is a short vector while small and a hash table beyond [`SMALL`] entries. Entries keep
-/// their key's hash, so keys are compared (with [`FastEq`]) only where hashes agree.
+/// A map that is a short vector while small and an open-addressing hash table beyond [`SMALL`] entries.
+/// Entries keep their key's hash, so keys are compared (with [`FastEq`]) only where hashes agree.
 #[derive(Debug, Clone)]
 pub(crate) enum LookupMap<K, V> {
     Small(Vec<(u64, K, V)>),
-    /// Entries by hash (collisions share a bucket), and the number of entries.
-    Large(HashMap<u64, Vec<(K, V)>, FxBuild>, usize),
+    Large(Table<K, V>),
+}
+
+/// The large form of a [`LookupMap`]: entries in insertion order and a power-of-two slot array at most
+/// half full, probed linearly from the slot given by the hash's top bits (FxHash's high bits are its
+/// best mixed).
+#[derive(Debug, Clone)]
+pub(crate) struct Table<K, V> {
+    entries: Vec<(u64, K, V)>,
+    /// Index + 1 into `entries`; 0 is an empty slot.
+    slots: Vec<u32>,
+    /// `64 - log2(slots.len())`.
+    shift: u32,
+}
+
+impl<K, V> Table<K, V> {
+    fn with_entries(entries: Vec<(u64, K, V)>) -> Self {
+        let bits = (2 * entries.len()).next_power_of_two().trailing_zeros().max(4);
+        let mut table = Table { entries: Vec::new(), slots: vec![0; 1 << bits], shift: 64 - bits };
+        for (at, e) in entries.iter().enumerate() {
+            let slot = table.free_slot(e.0);
+            table.slots[slot] = at as u32 + 1;
+        }
+        table.entries = entries;
+        table
+    }
+
+    #[inline]
+    fn start(&self, hash: u64) -> usize {
+        (hash >> self.shift) as usize
+    }
+
+    fn free_slot(&self, hash: u64) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = self.start(hash);
+        while self.slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    /// The index in `entries` of the entry with hash `hash` whose key satisfies `eq`.
+    #[inline]
+    fn find(&self, hash: u64, eq: impl Fn(&K) -> bool) -> Option<usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = self.start(hash);
+        loop {
+            let at = *self.slots.get(i)? as usize;
+            if at == 0 {
+                return None;
+            }
+            let (h, k, _) = self.entries.get(at - 1)?;
+            if *h == hash && eq(k) {
+                return Some(at - 1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn insert(&mut self, hash: u64, key: K, value: V) -> usize {
+        if 2 * (self.entries.len() + 1) > self.slots.len() {
+            *self = Table::with_entries(std::mem::take(&mut self.entries));
+        }
+        let slot = self.free_slot(hash);
+        self.entries.push((hash, key, value));
+        self.slots[slot] = self.entries.len() as u32;
+        self.entries.len() - 1
+    }
 }
 
 /// The [`FxHasher`] hash of `key` (equal for a key and its borrowed form, as `Borrow` requires).
@@ -152,9 +233,9 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
                 let hash = hash_of(key);
                 items.iter().find(|(h, k, _)| *h == hash && k.borrow().fast_eq(key)).map(|(_, _, v)| v)
             }
-            LookupMap::Large(map, _) => {
-                let bucket = map.get(&hash_of(key))?;
-                bucket.iter().find(|(k, _)| k.borrow().fast_eq(key)).map(|(_, v)| v)
+            LookupMap::Large(table) => {
+                let at = table.find(hash_of(key), |k| k.borrow().fast_eq(key))?;
+                table.entries.get(at).map(|(_, _, v)| v)
             }
         }
     }
@@ -164,12 +245,7 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
         let hash = hash_of(&key);
         if let LookupMap::Small(items) = self {
             if items.len() >= SMALL && !items.iter().any(|(_, k, _)| *k == key) {
-                let len = items.len();
-                let mut map: HashMap<u64, Vec<(K, V)>, FxBuild> = HashMap::default();
-                for (h, k, v) in std::mem::take(items) {
-                    map.entry(h).or_default().push((k, v));
-                }
-                *self = LookupMap::Large(map, len);
+                *self = LookupMap::Large(Table::with_entries(std::mem::take(items)));
             }
         }
         match self {
@@ -183,17 +259,12 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
                 };
                 &mut items[at].2
             }
-            LookupMap::Large(map, len) => {
-                let bucket = map.entry(hash).or_default();
-                let at = match bucket.iter().position(|(k, _)| *k == key) {
+            LookupMap::Large(table) => {
+                let at = match table.find(hash, |k| *k == key) {
                     Some(at) => at,
-                    None => {
-                        bucket.push((key, make()));
-                        *len += 1;
-                        bucket.len() - 1
-                    }
+                    None => table.insert(hash, key, make()),
                 };
-                &mut bucket[at].1
+                &mut table.entries[at].2
             }
         }
     }
@@ -202,7 +273,7 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
     pub(crate) fn len(&self) -> usize {
         match self {
             LookupMap::Small(items) => items.len(),
-            LookupMap::Large(_, len) => *len,
+            LookupMap::Large(table) => table.entries.len(),
         }
     }
 
@@ -254,6 +325,33 @@ mod tests {
             assert_eq!(m.get(format!("k{i}").as_str()), Some(&(i + 1)));
         }
         assert_eq!(m.get("nope"), None);
+    }
+
+    #[test]
+    fn large_tables_rehash_and_find_every_key() {
+        let mut m: LookupMap<u64, u64> = LookupMap::default();
+        // Keys that differ only in high bits, and many of them: probing and rehashing are exercised.
+        let keys: Vec<u64> = (0..3000u64).map(|i| if i % 2 == 0 { i } else { i << 40 }).collect();
+        for (n, &k) in keys.iter().enumerate() {
+            *m.entry_or_insert_with(k, || 0) += k;
+            assert_eq!(m.len(), n + 1);
+        }
+        for &k in &keys {
+            assert_eq!(m.get(&k), Some(&k));
+        }
+        assert_eq!(m.get(&1), None);
+        assert_eq!(m.get(&(3 << 41)), None);
+
+        // Strings of every length up to 40 (each hashing path), as keys and as misses.
+        let mut m: LookupMap<Box<str>, usize> = LookupMap::default();
+        let text = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH";
+        for n in 0..=40 {
+            *m.entry_or_insert_with(text[..n].into(), || n) += 0;
+        }
+        for n in 0..=40 {
+            assert_eq!(m.get(&text[..n]), Some(&n));
+            assert_eq!(m.get(&text[1..=n + 1]), None);
+        }
     }
 
     #[test]
