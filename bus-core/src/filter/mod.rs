@@ -78,6 +78,7 @@ mod scan;
 mod scratch;
 mod set;
 mod skip;
+mod strict;
 mod validate;
 mod wildcard;
 

@@ -52,7 +52,7 @@ pub(super) fn first_flag(i: usize, flags: u64) -> usize {
 
 /// The end of the run of ASCII digits starting at `i`.
 #[inline]
-fn digits_end(b: &[u8], mut i: usize) -> usize {
+pub(super) fn digits_end(b: &[u8], mut i: usize) -> usize {
     while let Some(x) = load8(b, i) {
         let flags = non_digit_flags(x);
         if flags != 0 {
@@ -253,7 +253,7 @@ impl<'a> Cursor<'a> {
     /// Skips one value of any kind, validating it, without recursion. `depth` is the nesting already
     /// entered by the caller.
     pub(crate) fn skip_value(&mut self, stack: &mut Vec<u8>, depth: usize) -> Result<(), Invalid> {
-        self.pos = skip_value(self.bytes, self.pos, stack, depth)?;
+        self.pos = super::strict::skip_value(self.bytes, self.pos, stack, depth)?;
         Ok(())
     }
 
@@ -324,6 +324,12 @@ fn skip_str(b: &[u8], i: usize) -> Result<usize, Invalid> {
         }
         i += 1;
     }
+    skip_str_from(b, i)
+}
+
+/// From inside a string (at or before its next `"`, `\\` or control character), the index after its
+/// closing quote.
+pub(super) fn skip_str_from(b: &[u8], mut i: usize) -> Result<usize, Invalid> {
     loop {
         i = plain_run(b, i)?;
         if b[i] == b'"' {
@@ -388,6 +394,12 @@ fn number_end(b: &[u8], mut i: usize) -> Result<usize, Invalid> {
         Some(b'1'..=b'9') => i = digits_end(b, i + 1),
         _ => return Err(Invalid),
     }
+    number_tail(b, i)
+}
+
+/// The end of a number's optional fraction and exponent, from `i` just after its integer part.
+#[inline]
+pub(super) fn number_tail(b: &[u8], mut i: usize) -> Result<usize, Invalid> {
     if b.get(i) == Some(&b'.') {
         let end = digits_end(b, i + 1);
         if end == i + 1 {
@@ -411,7 +423,7 @@ fn number_end(b: &[u8], mut i: usize) -> Result<usize, Invalid> {
 
 /// `true`, `false` or `null` at `i`: the value and the next index.
 #[inline]
-fn literal(b: &[u8], i: usize) -> Result<(Option<bool>, usize), Invalid> {
+pub(super) fn literal(b: &[u8], i: usize) -> Result<(Option<bool>, usize), Invalid> {
     let rest = b.get(i..).unwrap_or_default();
     let (word, value): (&[u8], _) = match rest.first() {
         Some(b't') => (b"true", Some(true)),
@@ -423,70 +435,6 @@ fn literal(b: &[u8], i: usize) -> Result<(Option<bool>, usize), Invalid> {
         Ok((value, i + word.len()))
     } else {
         Err(Invalid)
-    }
-}
-
-/// Skips one value starting at `i` (whitespace allowed before it); returns the index after it.
-fn skip_value(b: &[u8], mut i: usize, stack: &mut Vec<u8>, depth: usize) -> Result<usize, Invalid> {
-    stack.clear();
-    loop {
-        // A value is expected here.
-        i = ws(b, i);
-        match *b.get(i).ok_or(Invalid)? {
-            b'"' => i = skip_str(b, i)?,
-            b'-' | b'0'..=b'9' => i = number_end(b, i)?,
-            b't' | b'f' | b'n' => i = literal(b, i)?.1,
-            open @ (b'[' | b'{') => {
-                if depth + stack.len() >= MAX_DEPTH {
-                    return Err(Invalid);
-                }
-                i = ws(b, i + 1);
-                let close = if open == b'[' { b']' } else { b'}' };
-                if b.get(i) == Some(&close) {
-                    i += 1;
-                } else {
-                    stack.push(open);
-                    if open == b'{' {
-                        i = skip_str(b, i)?;
-                        i = ws(b, i);
-                        if b.get(i) != Some(&b':') {
-                            return Err(Invalid);
-                        }
-                        i += 1;
-                    }
-                    continue;
-                }
-            }
-            _ => return Err(Invalid),
-        }
-        // After a value: close containers, or move to the next element.
-        loop {
-            let Some(&open) = stack.last() else { return Ok(i) };
-            i = ws(b, i);
-            match b.get(i) {
-                Some(b',') => {
-                    i += 1;
-                    if open == b'{' {
-                        i = skip_str(b, ws(b, i))?;
-                        i = ws(b, i);
-                        if b.get(i) != Some(&b':') {
-                            return Err(Invalid);
-                        }
-                        i += 1;
-                    }
-                    break;
-                }
-                Some(b']') if open == b'[' => {
-                    i += 1;
-                    stack.pop();
-                }
-                Some(b'}') if open == b'{' => {
-                    i += 1;
-                    stack.pop();
-                }
-                _ => return Err(Invalid),
-            }
-        }
     }
 }
 
