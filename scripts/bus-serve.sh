@@ -8,8 +8,9 @@
 # The server is $BUS_BIN if set, else the `bus` binary built here (`cargo build -p bus-cli`, debug, or
 # --release when BUS_SERVE_PROFILE=release). The command sees AWS_ENDPOINT_URL and BUS_AWS_TEST_ENDPOINT
 # (the server's URL), AWS_ACCESS_KEY_ID=test, AWS_SECRET_ACCESS_KEY=test, AWS_REGION=us-east-1,
-# AWS_EC2_METADATA_DISABLED=true, and BUS_AWS_TEST_SERVER=aws unless already set: the server implements
-# what AWS does (every filter operator, AWS's validation), so the AWS backend's tests run with AWS's
+# AWS_EC2_METADATA_DISABLED=true, and BUS_AWS_TEST_SERVER=bus-serve unless already set: the server
+# implements what AWS does (every filter operator, AWS's validation) and, being the memory engine, also
+# purges, counts and applies subscription changes at once, so the AWS backend's tests run with those
 # capabilities, not moto's. If the server cannot start or does not answer, the script fails.
 set -euo pipefail
 
@@ -34,7 +35,7 @@ else
 fi
 
 start_bus_serve() { RUST_LOG="${BUS_SERVE_LOG:-warn}" exec "$BIN" serve --host 127.0.0.1 --port "$1"; }
-export BUS_AWS_TEST_SERVER="${BUS_AWS_TEST_SERVER:-aws}"
+export BUS_AWS_TEST_SERVER="${BUS_AWS_TEST_SERVER:-bus-serve}"
 # shellcheck source=scripts/local-server.sh
 . "$ROOT/scripts/local-server.sh"
 run_against_server bus-serve.sh /_bus/health 30 start_bus_serve -- "$@"

@@ -30,10 +30,11 @@ pub fn endpoint() -> String {
     );
 }
 
-/// What the server under test can do: moto 5.2.1 unless `BUS_AWS_TEST_SERVER=aws`.
+/// What the server under test can do: moto 5.2.1 unless `BUS_AWS_TEST_SERVER` is `aws` or `bus-serve`
+/// (`bus serve` implements what AWS does).
 pub fn caps() -> ServerCapabilities {
     match std::env::var("BUS_AWS_TEST_SERVER").as_deref() {
-        Ok("aws") => ServerCapabilities::AWS,
+        Ok("aws" | "bus-serve") => ServerCapabilities::AWS,
         _ => ServerCapabilities::MOTO,
     }
 }
