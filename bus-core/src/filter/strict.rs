@@ -6,7 +6,7 @@
 //! runs are checked eight bytes at a time), and everything unusual (long strings, escapes, deep
 //! whitespace) falls back to the general primitives of [`scan`](super::scan).
 
-use super::scan::{digits_end, literal, number_tail, skip_str_from, ws, Invalid, MAX_DEPTH};
+use super::scan::{digits_end, literal, load8, number_tail, skip_str_from, ws, Invalid, MAX_DEPTH};
 
 /// Whitespace before a token: one space inline, longer runs through [`ws`]. (Every byte that may start
 /// a token is above `' '`; a control character that is not whitespace is left for the caller to refuse.)
@@ -90,6 +90,34 @@ fn key(b: &[u8], i: usize) -> Result<usize, Invalid> {
     }
 }
 
+/// A one-byte key in a single load: from `i` at the `{` or `,` before a member, `{ "k": ` or `,"k":`
+/// (`k` a byte that needs no escaping), the index of the member's value. `None`: some other spelling,
+/// left to [`key`].
+#[inline(always)]
+fn one_byte_key(b: &[u8], i: usize) -> Option<usize> {
+    const fn at(byte: u8, n: u32) -> u64 {
+        (byte as u64) << (8 * n)
+    }
+    // Spaced: separator, space, quote, key, quote, colon, space, (the value's first byte).
+    const SPACED_MASK: u64 = at(0xFF, 1) | at(0xFF, 2) | at(0xFF, 4) | at(0xFF, 5) | at(0xFF, 6);
+    const SPACED: u64 = at(b' ', 1) | at(b'"', 2) | at(b'"', 4) | at(b':', 5) | at(b' ', 6);
+    // Compact: separator, quote, key, quote, colon.
+    const COMPACT_MASK: u64 = at(0xFF, 1) | at(0xFF, 3) | at(0xFF, 4);
+    const COMPACT: u64 = at(b'"', 1) | at(b'"', 3) | at(b':', 4);
+    let x = load8(b, i)?;
+    let plain = |k: u64| {
+        let k = k as u8;
+        k >= 0x20 && k != b'"' && k != b'\\'
+    };
+    if x & SPACED_MASK == SPACED && plain(x >> 24) {
+        Some(i + 7)
+    } else if x & COMPACT_MASK == COMPACT && plain(x >> 16) {
+        Some(i + 5)
+    } else {
+        None
+    }
+}
+
 /// Skips one value starting at `i` (whitespace allowed before it), validating it strictly; returns the
 /// index after it. `depth` is the nesting already entered by the caller; `stack` is scratch space for the
 /// closers of the enclosing containers (the innermost one is kept in a register).
@@ -109,6 +137,15 @@ pub(super) fn skip_value(b: &[u8], mut i: usize, stack: &mut Vec<u8>, depth: usi
         } else if c == b'{' || c == b'[' {
             if depth + level >= MAX_DEPTH {
                 return Err(Invalid);
+            }
+            if c == b'{' {
+                if let Some(value) = one_byte_key(b, i) {
+                    stack.push(close);
+                    close = b'}';
+                    level += 1;
+                    i = value;
+                    continue;
+                }
             }
             i = ws1(b, i + 1);
             // `]` and `}` are two after their openers.
@@ -134,9 +171,13 @@ pub(super) fn skip_value(b: &[u8], mut i: usize, stack: &mut Vec<u8>, depth: usi
             i = ws1(b, i);
             match b.get(i) {
                 Some(b',') => {
-                    i += 1;
                     if close == b'}' {
-                        i = key(b, i)?;
+                        i = match one_byte_key(b, i) {
+                            Some(value) => value,
+                            None => key(b, i + 1)?,
+                        };
+                    } else {
+                        i += 1;
                     }
                     break;
                 }
@@ -197,6 +238,24 @@ mod tests {
         let b = deep_ok.as_bytes();
         assert!(skip_value(b, 0, &mut Vec::new(), 1).is_err());
         assert_eq!(skip_value(b"[1] , 2", 0, &mut Vec::new(), 0), Ok(3));
+    }
+
+    #[test]
+    fn one_byte_keys_are_read_in_one_load_or_left_to_the_general_reader() {
+        assert_eq!(one_byte_key(b"{ \"x\": 1}", 0), Some(7));
+        assert_eq!(one_byte_key(b", \"y\": 1}", 0), Some(7));
+        assert_eq!(one_byte_key(b",\"z\":1}  ", 0), Some(5));
+        for other in
+            [&b"{ \"xy\": 1}"[..], b"{ \"\\\": 1}", b"{ \"\"\": 1}", b"{ \"\x01\": 1}", b"{\"x\" :1}", b"{\"x\""]
+        {
+            assert_eq!(one_byte_key(other, 0), None, "{:?}", String::from_utf8_lossy(other));
+        }
+        for ok in ["{ \"x\": 1, \"y\": [2], \"\\u0041\": 3}", "{\"x\":1,\"y\":2}", "[{ \"x\": {\"y\":{ \"z\": 0 }}}]"] {
+            assert!(valid(ok), "{ok}");
+        }
+        for bad in ["{ \"\\\": 1}", "{ \"\u{1}\": 1}", "{\"x\":1,\"\"\":2}", "{ \"x\": }", "{\"x\":1,\"y\":}"] {
+            assert!(!valid(bad), "{bad:?}");
+        }
     }
 
     /// A number in JSON syntax or near it: leading zeros, lone signs, empty fractions and exponents.
