@@ -7,11 +7,22 @@
 //! message without any non-Binary attribute.
 
 use super::engine::{Engine, ROOT};
-use super::index::Val;
+use super::index::{rule_allows, Val};
 use super::number::{quantize_text, sns_number_quantum};
 use super::scan::{Cursor, Invalid, TextBuffers, MAX_DEPTH};
 use super::scratch::{MatchState, Scratch};
 use crate::message::{AttributeValue, MessageAttributes};
+
+/// Values recorded per trie node in a lazy engine, for checking unindexed conditions at the end.
+const RECORDED: usize = 16;
+
+/// The value(s) an attribute gave its node.
+#[derive(Debug, Clone, Copy)]
+enum Recorded<'a> {
+    One(Val<'a>),
+    /// A validated `String.Array` value, read again when needed.
+    Array(&'a str),
+}
 
 impl Engine {
     /// Matches `attributes` with attribute-scope semantics, reporting each matching policy's id.
@@ -24,6 +35,8 @@ impl Engine {
         let mut st = MatchState::new(self, &mut scratch.state);
         let text = &mut scratch.text;
         let mut present = 0usize;
+        let mut recorded = [(ROOT, Recorded::One(Val::Null)); RECORDED];
+        let mut count = 0usize;
         for (name, value) in attributes {
             if matches!(value, AttributeValue::Binary(_)) {
                 continue;
@@ -34,40 +47,84 @@ impl Engine {
             if !n.target {
                 continue;
             }
-            match value {
-                AttributeValue::String(s) => {
-                    st.present(node);
-                    n.index.feed(Val::Str(s), &mut st);
+            if let Some(v) = scalar(value) {
+                st.present(node);
+                n.index.feed(v, &mut st);
+                if self.lazy {
+                    record(&mut recorded, &mut count, node, Recorded::One(v));
                 }
-                AttributeValue::Number(text) => {
-                    if let Some(q) = sns_number_quantum(text) {
+            } else if let AttributeValue::StringArray(json) = value {
+                // Validate first, so invalid JSON contributes nothing at all.
+                let mut check = Cursor::new(json);
+                if check.skip_value(&mut text.stack, 0).and_then(|()| check.end()).is_ok() {
+                    let _ = elements(&mut Cursor::new(json), 0, text, &mut |v| {
                         st.present(node);
-                        n.index.feed(Val::Num(q), &mut st);
+                        n.index.feed(v, &mut st);
+                    });
+                    if self.lazy {
+                        record(&mut recorded, &mut count, node, Recorded::Array(json));
                     }
                 }
-                AttributeValue::StringArray(json) => {
-                    // Validate first, so invalid JSON contributes nothing at all.
-                    let mut check = Cursor::new(json);
-                    if check.skip_value(&mut text.stack, 0).and_then(|()| check.end()).is_ok() {
-                        let _ = elements(&mut Cursor::new(json), node, 0, &mut st, text);
-                    }
-                }
-                AttributeValue::Binary(_) => {}
             }
         }
-        st.finish(present > 0, on_match);
+        if !self.lazy {
+            st.finish(present > 0, on_match);
+            return;
+        }
+        let recorded = &recorded[..count.min(RECORDED)];
+        let check = |c: u32| {
+            let cond = &self.conds[c as usize];
+            let value = match recorded.iter().find(|(n, _)| *n == cond.node) {
+                Some(&(_, value)) => Some(value),
+                // More attributes than recorded: find this node's again.
+                None if count > RECORDED => attributes.iter().find_map(|(name, value)| {
+                    (self.step(ROOT, name) == Some(cond.node)).then_some(())?;
+                    match value {
+                        AttributeValue::StringArray(json) => Some(Recorded::Array(json)),
+                        other => scalar(other).map(Recorded::One),
+                    }
+                }),
+                None => None,
+            };
+            let allows = |v: Val<'_>| cond.rules.iter().any(|r| rule_allows(r, v));
+            match value {
+                Some(Recorded::One(v)) => allows(v),
+                Some(Recorded::Array(json)) => {
+                    let mut hit = false;
+                    let _ = elements(&mut Cursor::new(json), 0, text, &mut |v| hit = hit || allows(v));
+                    hit
+                }
+                None => false,
+            }
+        };
+        st.finish_with(present > 0, check, on_match);
     }
 }
 
-/// Feeds the scalars of a (validated) String.Array value: arrays are flattened, objects skipped.
+/// Records `value` for `node` (counting it even when there is no room left).
+fn record<'a>(recorded: &mut [(u32, Recorded<'a>)], count: &mut usize, node: u32, value: Recorded<'a>) {
+    if let Some(slot) = recorded.get_mut(*count) {
+        *slot = (node, value);
+    }
+    *count += 1;
+}
+
+/// The value of a `String` or `Number` attribute (a `Number` whose text is not a number has none).
+fn scalar(value: &AttributeValue) -> Option<Val<'_>> {
+    match value {
+        AttributeValue::String(s) => Some(Val::Str(s)),
+        AttributeValue::Number(text) => sns_number_quantum(text).map(Val::Num),
+        _ => None,
+    }
+}
+
+/// Passes each scalar of a (validated) String.Array value to `f`: arrays are flattened, objects skipped.
 fn elements(
     cursor: &mut Cursor<'_>,
-    node: u32,
     depth: usize,
-    st: &mut MatchState<'_, '_>,
     text: &mut TextBuffers,
+    f: &mut impl FnMut(Val<'_>),
 ) -> Result<(), Invalid> {
-    let index = &st.engine.nodes[node as usize].index;
     let v = match cursor.peek().ok_or(Invalid)? {
         b'[' => {
             if depth >= MAX_DEPTH {
@@ -79,7 +136,7 @@ fn elements(
                 return Ok(());
             }
             loop {
-                elements(cursor, node, depth + 1, st, text)?;
+                elements(cursor, depth + 1, text, f)?;
                 match cursor.peek() {
                     Some(b',') => cursor.bump(),
                     Some(b']') => {
@@ -93,8 +150,7 @@ fn elements(
         b'{' => return cursor.skip_value(&mut text.stack, depth),
         b'"' => {
             let s = cursor.string(&mut text.value)?;
-            st.present(node);
-            index.feed(Val::Str(s), st);
+            f(Val::Str(s));
             return Ok(());
         }
         b'-' | b'0'..=b'9' => Val::Num(quantize_text(cursor.number()?).ok_or(Invalid)?),
@@ -103,7 +159,6 @@ fn elements(
             None => Val::Null,
         },
     };
-    st.present(node);
-    index.feed(v, st);
+    f(v);
     Ok(())
 }

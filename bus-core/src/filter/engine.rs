@@ -27,8 +27,10 @@ pub(crate) struct Node {
     pub(crate) children_count: u32,
     /// Whether some condition is on exactly this path.
     pub(crate) target: bool,
-    /// The rules registered here.
+    /// The rules registered here (in a lazy engine, only those of conditions that anchor a branch).
     pub(crate) index: ValueIndex,
+    /// In a lazy engine, every condition's rules: what [`Engine::rarity`] counts.
+    census: ValueIndex,
     /// Consistency branches with at least two conditions at or below this path: arrays here scope them.
     pub(crate) consistency: Vec<u32>,
 }
@@ -41,6 +43,8 @@ pub(crate) struct Cond {
     pub(crate) absent_ok: bool,
     /// Branches anchored on this condition: candidates once it is satisfied.
     pub(crate) anchors: Vec<u32>,
+    /// Its value rules (all but `exists: false`), for checking it directly against a value.
+    pub(crate) rules: Box<[Rule]>,
     /// What its rules are, for estimating how often it is satisfied (see [`Engine::rarity`]).
     profile: Profile,
     /// (consistency branch, slot of this condition in it).
@@ -110,6 +114,10 @@ pub(crate) struct Engine {
     /// Each distinct condition (its node and its canonical rule set, see [`condition_key`]) once: policies
     /// repeating a condition share it, so one index hit satisfies it for all of them.
     cond_ids: LookupMap<Box<str>, u32>,
+    /// Lazy: only anchoring conditions are in the value indexes (and stamped when satisfied); the others
+    /// are checked directly against the message's values when a candidate branch needs them (see
+    /// [`Engine::lazy`]).
+    pub(crate) lazy: bool,
 }
 
 /// The identity of a condition: its node and its rules (an OR, so their order and repeats do not matter).
@@ -138,6 +146,7 @@ impl Default for Engine {
             live: 0,
             reanchor_at: 16,
             cond_ids: LookupMap::default(),
+            lazy: false,
         }
     }
 }
@@ -148,6 +157,14 @@ impl Engine {
         let mut e = Engine::default();
         e.add(0, policy);
         e
+    }
+
+    /// An empty lazy engine, for the attribute scope of a [`super::FilterSet`]: a message has few
+    /// attributes, each with a value at hand, so a condition that anchors nothing is checked only when a
+    /// candidate branch needs it instead of being looked up and stamped for every message satisfying it.
+    /// (Array consistency is not tracked: attribute values never scope conditions.)
+    pub(crate) fn lazy() -> Engine {
+        Engine { lazy: true, ..Engine::default() }
     }
 
     /// Number of live policies.
@@ -177,21 +194,27 @@ impl Engine {
             }
             let n = &mut self.nodes[node as usize];
             n.target = true;
-            let mut absent_ok = false;
-            for rule in &condition.rules {
-                match rule {
-                    Rule::Exists(false) => absent_ok = true,
-                    other => n.index.add(cond, other),
+            let absent_ok = condition.rules.contains(&Rule::Exists(false));
+            let rules: Box<[Rule]> = condition.rules.iter().filter(|r| **r != Rule::Exists(false)).cloned().collect();
+            for rule in rules.iter() {
+                if self.lazy {
+                    n.census.add(cond, rule);
+                } else {
+                    n.index.add(cond, rule);
                 }
             }
             let profile = Profile::of(&condition.rules);
-            self.conds.push(Cond { node, absent_ok, anchors: Vec::new(), profile, slots: Vec::new() });
+            self.conds.push(Cond { node, absent_ok, anchors: Vec::new(), rules, profile, slots: Vec::new() });
         }
 
         for branch in &policy.branches {
             let b = self.branches.len() as u32;
             let conds: Vec<u32> = branch.iter().map(|&i| ids[i]).collect();
-            let required = self.anchor(&conds).inspect(|&c| self.conds[c as usize].anchors.push(b)).is_some();
+            let anchor = self.anchor(&conds);
+            if let Some(c) = anchor {
+                self.attach(c, b);
+            }
+            let required = anchor.is_some();
             let shared = self.shared_paths(&conds);
             let consistency = if shared.is_empty() {
                 None
@@ -229,7 +252,8 @@ impl Engine {
     /// values policies expect at its path, other operators count as fixed rates.
     fn rarity(&self, c: u32) -> f32 {
         let cond = &self.conds[c as usize];
-        let (exact, ignore_case) = self.nodes[cond.node as usize].index.distinct_values();
+        let node = &self.nodes[cond.node as usize];
+        let (exact, ignore_case) = if self.lazy { &node.census } else { &node.index }.distinct_values();
         let share = |n: u16, of: usize| f32::from(n) / of.max(1) as f32;
         share(cond.profile.exact, exact) + share(cond.profile.ignore_case, ignore_case) + cond.profile.other
     }
@@ -239,11 +263,29 @@ impl Engine {
         for cond in &mut self.conds {
             cond.anchors.clear();
         }
-        for b in 0..self.branches.len() {
-            if let Some(c) = self.anchor(&self.branches[b].conds) {
-                self.conds[c as usize].anchors.push(b as u32);
+        if self.lazy {
+            for node in &mut self.nodes {
+                node.index = ValueIndex::default();
             }
         }
+        for b in 0..self.branches.len() {
+            if let Some(c) = self.anchor(&self.branches[b].conds) {
+                self.attach(c, b as u32);
+            }
+        }
+    }
+
+    /// Anchors branch `b` on condition `c` (in a lazy engine, registering `c`'s rules in its node's index
+    /// when it first anchors something).
+    fn attach(&mut self, c: u32, b: u32) {
+        let cond = &mut self.conds[c as usize];
+        if self.lazy && cond.anchors.is_empty() {
+            let index = &mut self.nodes[cond.node as usize].index;
+            for rule in cond.rules.iter() {
+                index.add(c, rule);
+            }
+        }
+        cond.anchors.push(b);
     }
 
     /// Marks policy `p` removed.

@@ -9,7 +9,7 @@
 use super::ast::{AnythingBut, Literal, Rule};
 use super::cidr::Cidr;
 use super::hash::{eq_ignore_case, folded_hash, LookupMap};
-use super::number::Quantum;
+use super::number::{NumericRange, Quantum};
 use super::ranges::{AffixIndex, RangeIndex};
 use super::scratch::MatchState;
 use super::wildcard::Wildcard;
@@ -50,6 +50,33 @@ impl Matcher {
             _ => false,
         }
     }
+}
+
+/// Whether value `v` satisfies `rule` on its own: what registering `rule` in a [`ValueIndex`] and feeding
+/// `v` reports (`exists: false` is not a value rule and never does).
+pub(crate) fn rule_allows(rule: &Rule, v: Val<'_>) -> bool {
+    match (rule, v) {
+        (Rule::Literal(Literal::String(x)), Val::Str(s)) => x == s,
+        (Rule::Literal(Literal::Number(x)), Val::Num(q)) => *x == q,
+        (Rule::Literal(Literal::Bool(x)), Val::Bool(b)) => *x == b,
+        (Rule::Literal(Literal::Null), Val::Null) => true,
+        (Rule::Prefix(p), Val::Str(s)) => s.starts_with(p.as_str()),
+        (Rule::Suffix(p), Val::Str(s)) => s.ends_with(p.as_str()),
+        (Rule::EqualsIgnoreCase(x), Val::Str(s)) => eq_ignore_case(x, s),
+        (Rule::Numeric(r), Val::Num(q)) => in_range(r, q),
+        (Rule::Wildcard(w), Val::Str(s)) => w.matches(s),
+        (Rule::Cidr(c), Val::Str(s)) => c.contains(s),
+        (Rule::AnythingBut(a), v) => anything_but_allows(a, v),
+        (Rule::Exists(true), v) => v != Val::Null,
+        _ => false,
+    }
+}
+
+/// Whether `q` is inside `range` (what the range index reports).
+fn in_range(range: &NumericRange, q: Quantum) -> bool {
+    let above = range.lower.is_none_or(|b| if b.inclusive { q >= b.value } else { q > b.value });
+    let below = range.upper.is_none_or(|b| if b.inclusive { q <= b.value } else { q < b.value });
+    above && below
 }
 
 /// `anything-but`: a present value that is not excluded. A value of another type than the operand is not

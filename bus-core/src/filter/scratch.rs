@@ -322,7 +322,18 @@ impl<'e, 's> MatchState<'e, 's> {
     /// Decides every candidate branch and reports the subscription id of each matching live policy once.
     /// `absence_allowed` is false for an attribute-scope message without (non-Binary) attributes, where
     /// `exists: false` never matches.
-    pub(crate) fn finish(self, absence_allowed: bool, mut on_match: impl FnMut(usize)) {
+    pub(crate) fn finish(self, absence_allowed: bool, on_match: impl FnMut(usize)) {
+        self.finish_with(absence_allowed, |_| false, on_match);
+    }
+
+    /// As [`Self::finish`], for a lazy engine (see [`Engine::lazy`]): `check(c)` says whether a condition
+    /// that anchors nothing (so is neither indexed nor stamped) is satisfied by the message's values.
+    pub(crate) fn finish_with(
+        self,
+        absence_allowed: bool,
+        mut check: impl FnMut(u32) -> bool,
+        mut on_match: impl FnMut(usize),
+    ) {
         let engine = self.engine;
         let candidates = std::mem::take(&mut self.s.candidates);
         for &b in candidates.iter().chain(engine.absence_branches.iter()) {
@@ -331,7 +342,7 @@ impl<'e, 's> MatchState<'e, 's> {
             if !engine.policies[p].alive || self.s.policy[p] == self.epoch {
                 continue;
             }
-            if self.branch_matches(b, absence_allowed) {
+            if self.branch_matches(b, absence_allowed, &mut check) {
                 self.s.policy[p] = self.epoch;
                 on_match(engine.policies[p].id);
             }
@@ -360,11 +371,11 @@ impl<'e, 's> MatchState<'e, 's> {
         let engine = self.engine;
         self.s.candidates.iter().chain(engine.absence_branches.iter()).any(|&b| {
             engine.policies[engine.branches[b as usize].policy as usize].alive
-                && self.branch_matches(b, absence_allowed)
+                && self.branch_matches(b, absence_allowed, &mut |_| false)
         })
     }
 
-    fn branch_matches(&self, b: u32, absence_allowed: bool) -> bool {
+    fn branch_matches(&self, b: u32, absence_allowed: bool, check: &mut impl FnMut(u32) -> bool) -> bool {
         let engine = self.engine;
         let branch = &engine.branches[b as usize];
         let mut required = 0u32;
@@ -375,13 +386,17 @@ impl<'e, 's> MatchState<'e, 's> {
             }
             let info = &engine.conds[c as usize];
             let absent = self.s.node[info.node as usize] != self.epoch;
+            if engine.lazy && info.anchors.is_empty() && !absent && check(c) {
+                continue;
+            }
             if !(info.absent_ok && absence_allowed && absent) {
                 return false;
             }
         }
         match branch.consistency {
-            Some(cb) => (self.family(cb) >> required) & 1 == 1,
-            None => true,
+            // A lazy engine's conditions are never scoped by arrays (see [`Engine::lazy`]).
+            Some(cb) if !engine.lazy => (self.family(cb) >> required) & 1 == 1,
+            _ => true,
         }
     }
 }

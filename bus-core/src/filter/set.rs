@@ -31,13 +31,24 @@ const REBUILD_MIN_DEAD: usize = 32;
 /// set.matching(&Message::new("{}").with_attribute("event-type", "USER_CREATED"), &mut out);
 /// assert_eq!(out, [1, 2]);
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FilterSet {
     entries: BTreeMap<usize, Entry>,
     /// Subscriptions without a policy or with the empty policy.
     always: BTreeSet<usize>,
     attributes: Engine,
     body: Engine,
+}
+
+impl Default for FilterSet {
+    fn default() -> Self {
+        FilterSet {
+            entries: BTreeMap::new(),
+            always: BTreeSet::new(),
+            attributes: Engine::lazy(),
+            body: Engine::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -119,7 +130,10 @@ impl FilterSet {
 
     /// Rebuilds one scope's engine from the live policies, dropping removed ones.
     fn rebuild(&mut self, scope: FilterScope) {
-        let mut engine = Engine::default();
+        let mut engine = match scope {
+            FilterScope::MessageAttributes => Engine::lazy(),
+            FilterScope::MessageBody => Engine::default(),
+        };
         for (&id, entry) in self.entries.iter_mut() {
             if let (Some((s, p)), Some(policy)) = (&mut entry.slot, &entry.policy) {
                 if *s == scope {
@@ -237,5 +251,71 @@ mod tests {
         assert_eq!(ids(&set, &free_b), [36, 39]);
         set.insert(5, attr_policy(shared));
         assert_eq!(ids(&set, &gold_a), [5, 37, 38]);
+    }
+
+    #[test]
+    fn conditions_anchoring_nothing_are_checked_against_the_attribute_values() {
+        // Rare exact `t` values anchor every branch; the other conditions are checked only for candidates,
+        // against String, Number, String.Array (nested, with objects) and absent values.
+        let others = [
+            r#""n": [{"numeric": [">", 5]}]"#,
+            r#""tags": ["vip"]"#,
+            r#""tags": [{"prefix": "gi"}], "n": [7]"#,
+            r#""c": [{"anything-but": ["web"]}]"#,
+            r#""c": [{"exists": false}]"#,
+            r#""c": ["ios", {"exists": false}]"#,
+            r#""n": [{"exists": true}], "c": [{"equals-ignore-case": "WEB"}]"#,
+            r#""z.y": [{"suffix": "end"}]"#,
+        ];
+        let mut set = FilterSet::new();
+        let mut alone = Vec::new();
+        for id in 0..84 {
+            let json = if id < 80 {
+                format!(r#"{{"t": ["T{}"], {}}}"#, id % 10, others[id % others.len()])
+            } else {
+                // Enough attribute names with conditions that a message can have more than are recorded.
+                let k = 4 * (id - 80);
+                format!(
+                    r#"{{"t": ["T{id}"], "pad{k}": ["p"], "pad{}": ["p"], "pad{}": ["p"], "pad{}": ["p"]}}"#,
+                    k + 1,
+                    k + 2,
+                    k + 3
+                )
+            };
+            let policy = attr_policy(&json).unwrap();
+            set.insert(id, Some(policy.clone()));
+            alone.push(policy);
+        }
+        let number = crate::AttributeValue::number;
+        let array = |v: &[&str]| crate::AttributeValue::StringArray(format!("[{}]", v.join(",")));
+        let mut messages = Vec::new();
+        for t in (0..10).chain(80..84) {
+            let base = Message::new("").with_attribute("t", format!("T{t}").as_str());
+            messages.push(base.clone().with_attribute("n", number(7)).with_attribute("c", "web"));
+            messages.push(base.clone().with_attribute("n", "7").with_attribute("c", "Web"));
+            messages.push(
+                base.clone()
+                    .with_attribute("tags", crate::AttributeValue::StringArray(r#"["x", ["vip"], {"a": 1}]"#.into()))
+                    .with_attribute("z.y", "the end")
+                    .with_attribute("n", crate::AttributeValue::Number("nope".into())),
+            );
+            messages.push(base.clone().with_attribute("tags", array(&[r#""gift""#, "7"])).with_attribute("c", "ios"));
+            messages.push(base.clone().with_attribute("tags", crate::AttributeValue::StringArray("[bad".into())));
+            // More attributes than are recorded: values are found again.
+            let mut many = base.clone().with_attribute("n", number(9)).with_attribute("tags", array(&[r#""vip""#]));
+            for k in 0..20 {
+                many = many.with_attribute(format!("pad{k}").as_str(), "p");
+            }
+            messages.push(many.with_attribute("z.y", "no end!").with_attribute("c", "pos"));
+        }
+        let mut matched = 0;
+        for msg in &messages {
+            let mut out = Vec::new();
+            set.matching(msg, &mut out);
+            let want: Vec<usize> = (0..84).filter(|&i| alone[i].matches_attributes(&msg.attributes)).collect();
+            assert_eq!(out, want, "{msg:?}");
+            matched += out.len();
+        }
+        assert!(matched > 50, "{matched}");
     }
 }
