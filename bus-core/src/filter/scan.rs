@@ -33,15 +33,16 @@ fn stop_flags(x: u64) -> u64 {
     zero_flags(x ^ (ONES * u64::from(b'"'))) | zero_flags(x ^ (ONES * u64::from(b'\\'))) | zero_flags(x & (ONES * 0xE0))
 }
 
-/// Flags (high bit per byte) where `x` has a byte that is not an ASCII digit. (Bytes `0xFA`-`0xFF`, which
-/// could carry into the next byte, never occur in UTF-8.)
+/// Nonzero exactly when `x` has a byte that is not an ASCII digit; the lowest flagged byte (some bit of its
+/// high nibble set) is the first such byte. Bytes after it may be flagged spuriously (a carry out of a
+/// non-digit), so only the first flag counts.
 #[inline]
 fn non_digit_flags(x: u64) -> u64 {
     const NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    const THREES: u64 = 0x3030_3030_3030_3030;
-    let high = (x & NIBBLES) ^ THREES;
-    let plus6 = (x.wrapping_add(ONES * 6) & NIBBLES) ^ THREES;
-    !zero_flags(high | plus6) & HIGHS
+    // Digits become 0..=9, whose high nibble stays clear even plus 6; every other byte sets it in one of
+    // the two (10..=15 plus 6 carry into it).
+    let t = x ^ (ONES * u64::from(b'0'));
+    (t | t.wrapping_add(ONES * 6)) & NIBBLES
 }
 
 /// The index of the first flagged byte of a word loaded at `i`.
@@ -524,8 +525,15 @@ mod tests {
                 bytes[pos] = c;
                 let x = word(&bytes);
                 let digit_end = if c.is_ascii_digit() { 8 } else { pos };
-                if c < 0xFA {
-                    assert_eq!(if non_digit_flags(x) == 0 { 8 } else { first_flag(0, non_digit_flags(x)) }, digit_end);
+                assert_eq!(if non_digit_flags(x) == 0 { 8 } else { first_flag(0, non_digit_flags(x)) }, digit_end);
+                // Whatever follows a non-digit (carries included), the first one is found.
+                for after in [b'0', b'9', b'a', 0xCF, 0xFF, 0x00] {
+                    let mut two = *b"01234567";
+                    two[pos] = c;
+                    two[(pos + 1).min(7)] = if pos == 7 { c } else { after };
+                    let first = two.iter().position(|d| !d.is_ascii_digit()).unwrap_or(8);
+                    let flags = non_digit_flags(word(&two));
+                    assert_eq!(if flags == 0 { 8 } else { first_flag(0, flags) }, first, "{two:?}");
                 }
                 let mut text = *b"abcdefgh";
                 text[pos] = c;
