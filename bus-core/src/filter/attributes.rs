@@ -51,7 +51,7 @@ impl Engine {
                 st.present(node);
                 n.index.feed(v, &mut st);
                 if self.lazy {
-                    record(&mut recorded, &mut count, node, Recorded::One(v));
+                    st.set_value_slot(node, record(&mut recorded, &mut count, node, Recorded::One(v)));
                 }
             } else if let AttributeValue::StringArray(json) = value {
                 // Validate first, so invalid JSON contributes nothing at all.
@@ -62,7 +62,7 @@ impl Engine {
                         n.index.feed(v, &mut st);
                     });
                     if self.lazy {
-                        record(&mut recorded, &mut count, node, Recorded::Array(json));
+                        st.set_value_slot(node, record(&mut recorded, &mut count, node, Recorded::Array(json)));
                     }
                 }
             }
@@ -72,19 +72,19 @@ impl Engine {
             return;
         }
         let recorded = &recorded[..count.min(RECORDED)];
-        let check = |c: u32| {
+        let check = |c: u32, slot: u8| {
             let cond = &self.conds[c as usize];
-            let value = match recorded.iter().find(|(n, _)| *n == cond.node) {
-                Some(&(_, value)) => Some(value),
+            let value = match recorded.get(usize::from(slot)) {
+                Some(&(node, value)) if node == cond.node => Some(value),
                 // More attributes than recorded: find this node's again.
-                None if count > RECORDED => attributes.iter().find_map(|(name, value)| {
+                _ if count > RECORDED => attributes.iter().find_map(|(name, value)| {
                     (self.step(ROOT, name) == Some(cond.node)).then_some(())?;
                     match value {
                         AttributeValue::StringArray(json) => Some(Recorded::Array(json)),
                         other => scalar(other).map(Recorded::One),
                     }
                 }),
-                None => None,
+                _ => None,
             };
             let allows = |v: Val<'_>| cond.rules.iter().any(|r| rule_allows(r, v));
             match value {
@@ -101,12 +101,18 @@ impl Engine {
     }
 }
 
-/// Records `value` for `node` (counting it even when there is no room left).
-fn record<'a>(recorded: &mut [(u32, Recorded<'a>)], count: &mut usize, node: u32, value: Recorded<'a>) {
-    if let Some(slot) = recorded.get_mut(*count) {
-        *slot = (node, value);
-    }
+/// Records `value` for `node` (counting it even when there is no room left); returns its slot, or
+/// `u8::MAX` if there was no room.
+fn record<'a>(recorded: &mut [(u32, Recorded<'a>)], count: &mut usize, node: u32, value: Recorded<'a>) -> u8 {
+    let at = *count;
     *count += 1;
+    match recorded.get_mut(at) {
+        Some(slot) => {
+            *slot = (node, value);
+            at as u8
+        }
+        None => u8::MAX,
+    }
 }
 
 /// The value of a `String` or `Number` attribute (a `Number` whose text is not a number has none).

@@ -8,7 +8,7 @@
 
 use super::ast::{AnythingBut, Literal, Rule};
 use super::cidr::Cidr;
-use super::hash::{eq_ignore_case, folded_hash, LookupMap};
+use super::hash::{eq_ignore_case, folded_hash, FastEq, LookupMap};
 use super::number::{NumericRange, Quantum};
 use super::ranges::{AffixIndex, RangeIndex};
 use super::scratch::MatchState;
@@ -54,9 +54,10 @@ impl Matcher {
 
 /// Whether value `v` satisfies `rule` on its own: what registering `rule` in a [`ValueIndex`] and feeding
 /// `v` reports (`exists: false` is not a value rule and never does).
+#[inline]
 pub(crate) fn rule_allows(rule: &Rule, v: Val<'_>) -> bool {
     match (rule, v) {
-        (Rule::Literal(Literal::String(x)), Val::Str(s)) => x == s,
+        (Rule::Literal(Literal::String(x)), Val::Str(s)) => x.as_str().fast_eq(s),
         (Rule::Literal(Literal::Number(x)), Val::Num(q)) => *x == q,
         (Rule::Literal(Literal::Bool(x)), Val::Bool(b)) => *x == b,
         (Rule::Literal(Literal::Null), Val::Null) => true,

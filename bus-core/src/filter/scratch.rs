@@ -54,6 +54,8 @@ pub(crate) struct StateBuffers {
     epoch: u32,
     cond: Vec<u32>,
     node: Vec<u32>,
+    /// Per trie node (valid where `node` is current): where a lazy engine's caller recorded its value.
+    value_slot: Vec<u8>,
     policy: Vec<u32>,
     /// (epoch, family) per consistency branch.
     family: Vec<(u32, u32)>,
@@ -108,6 +110,9 @@ impl<'e, 's> MatchState<'e, 's> {
     pub(crate) fn new(engine: &'e Engine, s: &'s mut StateBuffers) -> Self {
         grow(&mut s.cond, engine.conds.len());
         grow(&mut s.node, engine.nodes.len());
+        if s.value_slot.len() < engine.nodes.len() {
+            s.value_slot.resize(engine.nodes.len(), 0);
+        }
         grow(&mut s.policy, engine.policies.len());
         if s.family.len() < engine.consistency_count as usize {
             s.family.resize(engine.consistency_count as usize, (0, EMPTY_FAMILY));
@@ -207,6 +212,13 @@ impl<'e, 's> MatchState<'e, 's> {
     #[inline]
     pub(crate) fn leave_region(&mut self, region: u64) {
         self.region = region;
+    }
+
+    /// Notes where the caller recorded the value(s) of key path `node` (see [`Self::finish_with`]);
+    /// `u8::MAX` if it did not.
+    #[inline]
+    pub(crate) fn set_value_slot(&mut self, node: u32, slot: u8) {
+        self.s.value_slot[node as usize] = slot;
     }
 
     /// Records that the key path `node` has a leaf value.
@@ -323,15 +335,16 @@ impl<'e, 's> MatchState<'e, 's> {
     /// `absence_allowed` is false for an attribute-scope message without (non-Binary) attributes, where
     /// `exists: false` never matches.
     pub(crate) fn finish(self, absence_allowed: bool, on_match: impl FnMut(usize)) {
-        self.finish_with(absence_allowed, |_| false, on_match);
+        self.finish_with(absence_allowed, |_, _| false, on_match);
     }
 
-    /// As [`Self::finish`], for a lazy engine (see [`Engine::lazy`]): `check(c)` says whether a condition
-    /// that anchors nothing (so is neither indexed nor stamped) is satisfied by the message's values.
+    /// As [`Self::finish`], for a lazy engine (see [`Engine::lazy`]): `check(c, slot)` says whether a
+    /// condition that anchors nothing (so is neither indexed nor stamped) is satisfied by the message's
+    /// values, which the caller noted at `slot` for the condition's path (see [`Self::set_value_slot`]).
     pub(crate) fn finish_with(
         self,
         absence_allowed: bool,
-        mut check: impl FnMut(u32) -> bool,
+        mut check: impl FnMut(u32, u8) -> bool,
         mut on_match: impl FnMut(usize),
     ) {
         let engine = self.engine;
@@ -371,11 +384,11 @@ impl<'e, 's> MatchState<'e, 's> {
         let engine = self.engine;
         self.s.candidates.iter().chain(engine.absence_branches.iter()).any(|&b| {
             engine.policies[engine.branches[b as usize].policy as usize].alive
-                && self.branch_matches(b, absence_allowed, &mut |_| false)
+                && self.branch_matches(b, absence_allowed, &mut |_, _| false)
         })
     }
 
-    fn branch_matches(&self, b: u32, absence_allowed: bool, check: &mut impl FnMut(u32) -> bool) -> bool {
+    fn branch_matches(&self, b: u32, absence_allowed: bool, check: &mut impl FnMut(u32, u8) -> bool) -> bool {
         let engine = self.engine;
         let branch = &engine.branches[b as usize];
         let mut required = 0u32;
@@ -386,7 +399,7 @@ impl<'e, 's> MatchState<'e, 's> {
             }
             let info = &engine.conds[c as usize];
             let absent = self.s.node[info.node as usize] != self.epoch;
-            if engine.lazy && info.anchors.is_empty() && !absent && check(c) {
+            if engine.lazy && info.anchors.is_empty() && !absent && check(c, self.s.value_slot[info.node as usize]) {
                 continue;
             }
             if !(info.absent_ok && absence_allowed && absent) {
