@@ -24,7 +24,10 @@ pub(crate) fn quantize(v: f64) -> Quantum {
 /// Quantises the text of a number in JSON or SNS Number syntax (already validated). Decimals with at
 /// most 15 significant digits and 6 fractional digits whose quantum stays below 2⁵¹ are converted with
 /// integer arithmetic, which gives exactly what `quantize(text.parse::<f64>())` gives (the float path is
-/// off by less than half a quantum there) at a fraction of the cost; anything else takes the float path.
+/// off by less than half a quantum there) at a fraction of the cost. So are decimals with more fractional
+/// digits (GeoJSON coordinates) whose quantum stays below 2⁴⁰ and whose digits after the sixth are not
+/// within a thousandth of a half quantum: there the float path errs by less than 2⁻¹² quantum, so it
+/// rounds the same way as the exact decimal. Anything else takes the float path.
 pub(crate) fn quantize_text(text: &str) -> Option<Quantum> {
     let b = text.as_bytes();
     let (negative, digits) = match b.first() {
@@ -35,28 +38,49 @@ pub(crate) fn quantize_text(text: &str) -> Option<Quantum> {
     let mut mantissa: i64 = 0;
     let mut significant = 0u32;
     let mut fraction: Option<u32> = None;
+    // The 7th to 9th fractional digits, as thousandths of a quantum.
+    let mut rest = 0u32;
     for &c in digits {
         match c {
-            b'0'..=b'9' => {
-                if mantissa != 0 || c != b'0' {
-                    significant += 1;
+            b'0'..=b'9' => match fraction {
+                Some(f) if f >= 6 => {
+                    if f < 9 {
+                        rest = rest * 10 + u32::from(c - b'0');
+                    }
+                    fraction = Some(f + 1);
                 }
-                mantissa = mantissa * 10 + i64::from(c - b'0');
-                if let Some(f) = fraction.as_mut() {
-                    *f += 1;
+                _ => {
+                    if mantissa != 0 || c != b'0' {
+                        significant += 1;
+                    }
+                    mantissa = mantissa * 10 + i64::from(c - b'0');
+                    if let Some(f) = fraction.as_mut() {
+                        *f += 1;
+                    }
+                    if significant > 15 {
+                        return slow_quantize(text);
+                    }
                 }
-                if significant > 15 || fraction.is_some_and(|f| f > 6) {
-                    return slow_quantize(text);
-                }
-            }
+            },
             b'.' if fraction.is_none() => fraction = Some(0),
             _ => return slow_quantize(text),
         }
     }
-    let has_digit = digits.iter().any(u8::is_ascii_digit);
-    let scaled = match mantissa.checked_mul(10i64.pow(6 - fraction.unwrap_or(0))) {
-        Some(scaled) if has_digit && scaled < 1 << 51 => scaled,
-        _ => return slow_quantize(text),
+    let fraction = fraction.unwrap_or(0);
+    let scaled = if fraction > 6 {
+        let rest = rest * 10u32.pow(9 - fraction.min(9));
+        match rest {
+            _ if mantissa >= 1 << 40 => return slow_quantize(text),
+            0..=498 => mantissa,
+            501..=999 => mantissa + 1,
+            _ => return slow_quantize(text),
+        }
+    } else {
+        let has_digit = digits.iter().any(u8::is_ascii_digit);
+        match mantissa.checked_mul(10i64.pow(6 - fraction)) {
+            Some(scaled) if has_digit && scaled < 1 << 51 => scaled,
+            _ => return slow_quantize(text),
+        }
     };
     Some(if negative { -scaled } else { scaled })
 }
@@ -217,6 +241,14 @@ mod tests {
             "999999999.999999",
             "-122.440931947504311",
             "37.759499689193561",
+            "1.0000005",
+            "1.0000004999999",
+            "-2.4999995000001",
+            "0.0000000001",
+            "-0.0000000001",
+            "1099511.6277759999",
+            "1099511.6277765",
+            "123456789012345.1234567",
             "1e2",
             "3.015e2",
             "+5",
@@ -246,6 +278,23 @@ mod tests {
                     assert_eq!(quantize_text(&text), text.parse::<f64>().ok().map(quantize), "{text}");
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Long fractions (coordinates), near half quanta too, against the float path.
+        #[test]
+        fn long_fractions_match_the_float_path(
+            negative: bool,
+            whole in proptest::prop_oneof![0u64..1000, 0u64..2_000_000, proptest::num::u64::ANY],
+            six in 0u32..1_000_000,
+            tail in proptest::prop_oneof![
+                "[0-9]{1,14}",
+                "(4{1,3}|49{1,12}|50{1,12}|5|49{0,6}[0-9]{0,4}|50{0,6}[0-9]{0,4}|9{1,12}|0{1,12}[1-9]?)",
+            ],
+        ) {
+            let text = format!("{}{whole}.{six:06}{tail}", if negative { "-" } else { "" });
+            proptest::prop_assert_eq!(quantize_text(&text), text.parse::<f64>().ok().map(quantize), "{}", text);
         }
     }
 
