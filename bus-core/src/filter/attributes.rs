@@ -20,6 +20,10 @@ const RECORDED: usize = 16;
 #[derive(Debug, Clone, Copy)]
 enum Recorded<'a> {
     One(Val<'a>),
+    /// A `Number` attribute's text, not parsed yet (its path's index is empty, so only checks need it).
+    Number(&'a str),
+    /// A `Number` attribute whose text is not a number: the path has no value after all.
+    Invalid,
     /// A validated `String.Array` value, read again when needed.
     Array(&'a str),
 }
@@ -47,9 +51,15 @@ impl Engine {
             if !n.target {
                 continue;
             }
-            if let Some(v) = scalar(value) {
+            if let (true, false, AttributeValue::Number(number)) = (self.lazy, n.indexed, value) {
+                // Parsed only if a check needs it; until then the path counts as having a value.
                 st.present(node);
-                n.index.feed(v, &mut st);
+                st.set_value_slot(node, record(&mut recorded, &mut count, node, Recorded::Number(number)));
+            } else if let Some(v) = scalar(value) {
+                st.present(node);
+                if n.indexed {
+                    n.index.feed(v, &mut st);
+                }
                 if self.lazy {
                     st.set_value_slot(node, record(&mut recorded, &mut count, node, Recorded::One(v)));
                 }
@@ -71,7 +81,7 @@ impl Engine {
             st.finish(present > 0, on_match);
             return;
         }
-        let recorded = &recorded[..count.min(RECORDED)];
+        let recorded = &mut recorded[..count.min(RECORDED)];
         let check = |c: u32, slot: u8| {
             let cond = &self.conds[c as usize];
             let value = match recorded.get(usize::from(slot)) {
@@ -81,6 +91,9 @@ impl Engine {
                     (self.step(ROOT, name) == Some(cond.node)).then_some(())?;
                     match value {
                         AttributeValue::StringArray(json) => Some(Recorded::Array(json)),
+                        AttributeValue::Number(number) if !self.nodes[cond.node as usize].indexed => {
+                            Some(Recorded::Number(number))
+                        }
                         other => scalar(other).map(Recorded::One),
                     }
                 }),
@@ -88,13 +101,22 @@ impl Engine {
             };
             let allows = |v: Val<'_>| cond.rules.iter().any(|r| rule_allows(r, v));
             match value {
-                Some(Recorded::One(v)) => allows(v),
+                Some(Recorded::One(v)) => Some(allows(v)),
+                Some(Recorded::Number(number)) => {
+                    // Parsed once per message: the result replaces the text.
+                    let parsed = sns_number_quantum(number);
+                    if let Some(entry) = recorded.get_mut(usize::from(slot)).filter(|(n, _)| *n == cond.node) {
+                        entry.1 = parsed.map_or(Recorded::Invalid, |q| Recorded::One(Val::Num(q)));
+                    }
+                    parsed.map(|q| allows(Val::Num(q)))
+                }
+                Some(Recorded::Invalid) => None,
                 Some(Recorded::Array(json)) => {
                     let mut hit = false;
                     let _ = elements(&mut Cursor::new(json), 0, text, &mut |v| hit = hit || allows(v));
-                    hit
+                    Some(hit)
                 }
-                None => false,
+                None => Some(false),
             }
         };
         st.finish_with(present > 0, check, on_match);

@@ -31,6 +31,8 @@ pub(crate) struct Node {
     pub(crate) index: ValueIndex,
     /// In a lazy engine, every condition's rules: what [`Engine::rarity`] counts.
     census: ValueIndex,
+    /// Whether some condition's rules are registered in `index`.
+    pub(crate) indexed: bool,
     /// Consistency branches with at least two conditions at or below this path: arrays here scope them.
     pub(crate) consistency: Vec<u32>,
 }
@@ -201,6 +203,7 @@ impl Engine {
                     n.census.add(cond, rule);
                 } else {
                     n.index.add(cond, rule);
+                    n.indexed = true;
                 }
             }
             let profile = Profile::of(&condition.rules);
@@ -266,6 +269,7 @@ impl Engine {
         if self.lazy {
             for node in &mut self.nodes {
                 node.index = ValueIndex::default();
+                node.indexed = false;
             }
         }
         for b in 0..self.branches.len() {
@@ -280,10 +284,11 @@ impl Engine {
     fn attach(&mut self, c: u32, b: u32) {
         let cond = &mut self.conds[c as usize];
         if self.lazy && cond.anchors.is_empty() {
-            let index = &mut self.nodes[cond.node as usize].index;
+            let node = &mut self.nodes[cond.node as usize];
             for rule in cond.rules.iter() {
-                index.add(c, rule);
+                node.index.add(c, rule);
             }
+            node.indexed = true;
         }
         cond.anchors.push(b);
     }

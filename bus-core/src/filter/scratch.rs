@@ -335,16 +335,18 @@ impl<'e, 's> MatchState<'e, 's> {
     /// `absence_allowed` is false for an attribute-scope message without (non-Binary) attributes, where
     /// `exists: false` never matches.
     pub(crate) fn finish(self, absence_allowed: bool, on_match: impl FnMut(usize)) {
-        self.finish_with(absence_allowed, |_, _| false, on_match);
+        self.finish_with(absence_allowed, |_, _| Some(false), on_match);
     }
 
     /// As [`Self::finish`], for a lazy engine (see [`Engine::lazy`]): `check(c, slot)` says whether a
     /// condition that anchors nothing (so is neither indexed nor stamped) is satisfied by the message's
-    /// values, which the caller noted at `slot` for the condition's path (see [`Self::set_value_slot`]).
+    /// values, which the caller noted at `slot` for the condition's path (see [`Self::set_value_slot`]);
+    /// `None` if the path turned out to have no value (a path is marked present before its value is
+    /// parsed).
     pub(crate) fn finish_with(
         self,
         absence_allowed: bool,
-        mut check: impl FnMut(u32, u8) -> bool,
+        mut check: impl FnMut(u32, u8) -> Option<bool>,
         mut on_match: impl FnMut(usize),
     ) {
         let engine = self.engine;
@@ -384,11 +386,11 @@ impl<'e, 's> MatchState<'e, 's> {
         let engine = self.engine;
         self.s.candidates.iter().chain(engine.absence_branches.iter()).any(|&b| {
             engine.policies[engine.branches[b as usize].policy as usize].alive
-                && self.branch_matches(b, absence_allowed, &mut |_, _| false)
+                && self.branch_matches(b, absence_allowed, &mut |_, _| Some(false))
         })
     }
 
-    fn branch_matches(&self, b: u32, absence_allowed: bool, check: &mut impl FnMut(u32, u8) -> bool) -> bool {
+    fn branch_matches(&self, b: u32, absence_allowed: bool, check: &mut impl FnMut(u32, u8) -> Option<bool>) -> bool {
         let engine = self.engine;
         let branch = &engine.branches[b as usize];
         let mut required = 0u32;
@@ -398,9 +400,13 @@ impl<'e, 's> MatchState<'e, 's> {
                 continue;
             }
             let info = &engine.conds[c as usize];
-            let absent = self.s.node[info.node as usize] != self.epoch;
-            if engine.lazy && info.anchors.is_empty() && !absent && check(c, self.s.value_slot[info.node as usize]) {
-                continue;
+            let mut absent = self.s.node[info.node as usize] != self.epoch;
+            if engine.lazy && info.anchors.is_empty() && !absent {
+                match check(c, self.s.value_slot[info.node as usize]) {
+                    Some(true) => continue,
+                    Some(false) => {}
+                    None => absent = true,
+                }
             }
             if !(info.absent_ok && absence_allowed && absent) {
                 return false;

@@ -266,6 +266,8 @@ mod tests {
             r#""c": ["ios", {"exists": false}]"#,
             r#""n": [{"exists": true}], "c": [{"equals-ignore-case": "WEB"}]"#,
             r#""z.y": [{"suffix": "end"}]"#,
+            r#""n": [{"exists": false}]"#,
+            r#""n": [9, {"exists": false}], "c": [{"exists": true}]"#,
         ];
         let mut set = FilterSet::new();
         let mut alone = Vec::new();
@@ -306,7 +308,9 @@ mod tests {
             for k in 0..20 {
                 many = many.with_attribute(format!("pad{k}").as_str(), "p");
             }
-            messages.push(many.with_attribute("z.y", "no end!").with_attribute("c", "pos"));
+            let many = many.with_attribute("z.y", "no end!").with_attribute("c", "pos");
+            messages.push(many.clone().with_attribute("n", crate::AttributeValue::Number("9x".into())));
+            messages.push(many);
         }
         let mut matched = 0;
         for msg in &messages {
