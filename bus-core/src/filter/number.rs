@@ -35,38 +35,41 @@ pub(crate) fn quantize_text(text: &str) -> Option<Quantum> {
         Some(b'+') => (false, &b[1..]),
         _ => (false, b),
     };
+    // The integer part and the first six fractional digits make the mantissa (in quanta).
     let mut mantissa: i64 = 0;
     let mut significant = 0u32;
-    let mut fraction: Option<u32> = None;
+    let mut i = 0;
+    while let Some(&c) = digits.get(i).filter(|c| c.is_ascii_digit()) {
+        significant += u32::from(mantissa != 0 || c != b'0');
+        if significant > 15 {
+            return slow_quantize(text);
+        }
+        mantissa = mantissa * 10 + i64::from(c - b'0');
+        i += 1;
+    }
+    let whole_digits = i;
+    let mut fraction = 0u32;
     // The 7th to 9th fractional digits, as thousandths of a quantum.
     let mut rest = 0u32;
-    for &c in digits {
-        match c {
-            b'0'..=b'9' => match fraction {
-                Some(f) if f >= 6 => {
-                    if f < 9 {
-                        rest = rest * 10 + u32::from(c - b'0');
-                    }
-                    fraction = Some(f + 1);
+    if digits.get(i) == Some(&b'.') {
+        i += 1;
+        while let Some(&c) = digits.get(i).filter(|c| c.is_ascii_digit()) {
+            if fraction < 6 {
+                significant += u32::from(mantissa != 0 || c != b'0');
+                if significant > 15 {
+                    return slow_quantize(text);
                 }
-                _ => {
-                    if mantissa != 0 || c != b'0' {
-                        significant += 1;
-                    }
-                    mantissa = mantissa * 10 + i64::from(c - b'0');
-                    if let Some(f) = fraction.as_mut() {
-                        *f += 1;
-                    }
-                    if significant > 15 {
-                        return slow_quantize(text);
-                    }
-                }
-            },
-            b'.' if fraction.is_none() => fraction = Some(0),
-            _ => return slow_quantize(text),
+                mantissa = mantissa * 10 + i64::from(c - b'0');
+            } else if fraction < 9 {
+                rest = rest * 10 + u32::from(c - b'0');
+            }
+            fraction += 1;
+            i += 1;
         }
     }
-    let fraction = fraction.unwrap_or(0);
+    if i != digits.len() || whole_digits as u32 + fraction == 0 {
+        return slow_quantize(text);
+    }
     let scaled = if fraction > 6 {
         let rest = rest * 10u32.pow(9 - fraction.min(9));
         match rest {
@@ -76,9 +79,8 @@ pub(crate) fn quantize_text(text: &str) -> Option<Quantum> {
             _ => return slow_quantize(text),
         }
     } else {
-        let has_digit = digits.iter().any(u8::is_ascii_digit);
         match mantissa.checked_mul(10i64.pow(6 - fraction)) {
-            Some(scaled) if has_digit && scaled < 1 << 51 => scaled,
+            Some(scaled) if scaled < 1 << 51 => scaled,
             _ => return slow_quantize(text),
         }
     };
