@@ -5,6 +5,9 @@
 //! cargo build --release -p bus-bench --example w3_profile
 //! target/release/examples/w3_profile [POLICIES=200] [attributes|body] [ROUNDS=20]
 //! ```
+//!
+//! Instructions per publish, without the setup: run under callgrind with 2 and with 12 rounds and divide
+//! the difference of the two `Collected` totals by 10,000 (10 rounds of 1,000 messages).
 #![allow(clippy::print_stdout)]
 
 use bus_bench::w3::{build_set, generate_messages, generate_policies};
