@@ -9,6 +9,11 @@
 //! `exists: false`) are decided, by checking the stamps of their other conditions. A satisfied condition
 //! that anchors nothing costs one stamp. Cost therefore depends on the message and on the conditions it
 //! satisfies, not on the number of policies.
+//!
+//! Policies repeating a condition (same path, same rules) share it. In a *lazy* engine (the attribute
+//! scope of a `FilterSet`, see [`Engine::lazy`]) only anchoring conditions are indexed and stamped; the
+//! others are checked against the message's attribute values when a candidate branch needs them, so a
+//! satisfied condition that anchors nothing costs nothing unless a candidate asks.
 
 use super::ast::Rule;
 use super::compile::CompiledPolicy;
