@@ -36,15 +36,15 @@ pub(crate) fn quantize_text(text: &str) -> Option<Quantum> {
         _ => (false, b),
     };
     // The integer part and the first six fractional digits make the mantissa (in quanta).
+    // At most 15 significant digits: the mantissa stays below 10¹⁵ (leading zeros leave it at 0).
+    const SIGNIFICANT: i64 = 1_000_000_000_000_000;
     let mut mantissa: i64 = 0;
-    let mut significant = 0u32;
     let mut i = 0;
     while let Some(&c) = digits.get(i).filter(|c| c.is_ascii_digit()) {
-        significant += u32::from(mantissa != 0 || c != b'0');
-        if significant > 15 {
+        mantissa = mantissa * 10 + i64::from(c - b'0');
+        if mantissa >= SIGNIFICANT {
             return slow_quantize(text);
         }
-        mantissa = mantissa * 10 + i64::from(c - b'0');
         i += 1;
     }
     let whole_digits = i;
@@ -55,11 +55,10 @@ pub(crate) fn quantize_text(text: &str) -> Option<Quantum> {
         i += 1;
         while let Some(&c) = digits.get(i).filter(|c| c.is_ascii_digit()) {
             if fraction < 6 {
-                significant += u32::from(mantissa != 0 || c != b'0');
-                if significant > 15 {
+                mantissa = mantissa * 10 + i64::from(c - b'0');
+                if mantissa >= SIGNIFICANT {
                     return slow_quantize(text);
                 }
-                mantissa = mantissa * 10 + i64::from(c - b'0');
             } else if fraction < 9 {
                 rest = rest * 10 + u32::from(c - b'0');
             }
