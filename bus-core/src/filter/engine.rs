@@ -19,6 +19,7 @@ use super::ast::Rule;
 use super::compile::CompiledPolicy;
 use super::hash::LookupMap;
 use super::index::ValueIndex;
+use super::validate::MAX_KEYS;
 
 /// The trie's root (the top-level object or the attribute set).
 pub(crate) const ROOT: u32 = 0;
@@ -89,8 +90,18 @@ impl Profile {
 #[derive(Debug, Clone)]
 pub(crate) struct Branch {
     pub(crate) policy: u32,
-    pub(crate) conds: Vec<u32>,
+    /// Its conditions, inline (decided per candidate, so one load fewer): see [`Branch::conds`].
+    cond_ids: [u32; MAX_KEYS],
+    len: u8,
     pub(crate) consistency: Option<u32>,
+}
+
+impl Branch {
+    /// Its conditions, at most one per key path (so at most [`MAX_KEYS`]).
+    #[inline]
+    pub(crate) fn conds(&self) -> &[u32] {
+        &self.cond_ids[..usize::from(self.len)]
+    }
 }
 
 /// A policy in the engine.
@@ -241,7 +252,9 @@ impl Engine {
             if !required {
                 self.absence_branches.push(b);
             }
-            self.branches.push(Branch { policy: p, conds, consistency });
+            let mut cond_ids = [0; MAX_KEYS];
+            cond_ids[..conds.len()].copy_from_slice(&conds);
+            self.branches.push(Branch { policy: p, cond_ids, len: conds.len() as u8, consistency });
         }
         if self.branches.len() >= self.reanchor_at {
             self.reanchor();
@@ -278,7 +291,7 @@ impl Engine {
             }
         }
         for b in 0..self.branches.len() {
-            if let Some(c) = self.anchor(&self.branches[b].conds) {
+            if let Some(c) = self.anchor(self.branches[b].conds()) {
                 self.attach(c, b as u32);
             }
         }
@@ -388,7 +401,7 @@ mod tests {
         }
         for b in &e.branches {
             let anchors: Vec<u32> =
-                b.conds.iter().copied().filter(|&c| !e.conds[c as usize].anchors.is_empty()).collect();
+                b.conds().iter().copied().filter(|&c| !e.conds[c as usize].anchors.is_empty()).collect();
             assert_eq!(anchors.len(), 1);
             let node = e.conds[anchors[0] as usize].node;
             assert_eq!(Some(node), e.step(ROOT, "type"));
@@ -401,7 +414,7 @@ mod tests {
             e.branches
                 .iter()
                 .filter(|b| b.policy == p)
-                .flat_map(|b| b.conds.iter())
+                .flat_map(|b| b.conds().iter())
                 .any(|&c| !e.conds[c as usize].anchors.is_empty())
         };
         assert!(anchored(p));
@@ -419,7 +432,7 @@ mod tests {
         // k:[a,b], n:>1, k:[a], n:>=1.
         assert_eq!(e.conds.len(), 4);
         let conds = |p: u32| -> Vec<Vec<u32>> {
-            e.branches.iter().filter(|b| b.policy == p).map(|b| b.conds.clone()).collect()
+            e.branches.iter().filter(|b| b.policy == p).map(|b| b.conds().to_vec()).collect()
         };
         assert_eq!(conds(0), [vec![0, 1]]);
         assert_eq!(conds(1), [vec![0]]);

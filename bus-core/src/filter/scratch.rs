@@ -286,7 +286,7 @@ impl<'e, 's> MatchState<'e, 's> {
         }
         let branch = &self.engine.branches[self.engine.consistency_branches[cb as usize] as usize];
         let satisfied =
-            branch.conds.iter().enumerate().filter(|&(_, &c)| self.matched(c)).fold(0, |s, (i, _)| s | 1 << i);
+            branch.conds().iter().enumerate().filter(|&(_, &c)| self.matched(c)).fold(0, |s, (i, _)| s | 1 << i);
         SUBSETS[satisfied]
     }
 
@@ -374,7 +374,7 @@ impl<'e, 's> MatchState<'e, 's> {
             self.checked += 1;
             let engine = self.engine;
             self.likely = engine.branches[b as usize]
-                .conds
+                .conds()
                 .iter()
                 .all(|&c| engine.conds[c as usize].absent_ok || self.matched(c));
         }
@@ -394,7 +394,7 @@ impl<'e, 's> MatchState<'e, 's> {
         let engine = self.engine;
         let branch = &engine.branches[b as usize];
         let mut required = 0u32;
-        for (slot, &c) in branch.conds.iter().enumerate() {
+        for (slot, &c) in branch.conds().iter().enumerate() {
             if self.matched(c) {
                 required |= 1 << slot;
                 continue;
