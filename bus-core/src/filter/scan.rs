@@ -307,8 +307,9 @@ fn plain_run(b: &[u8], mut i: usize) -> Result<usize, Invalid> {
 }
 
 /// Skips a string starting at its opening quote `b[i]`; returns the index after the closing quote.
+/// Shared by the lazy skipper and the strict validator.
 #[inline]
-fn skip_str(b: &[u8], i: usize) -> Result<usize, Invalid> {
+pub(super) fn skip_str(b: &[u8], i: usize) -> Result<usize, Invalid> {
     if b.get(i) != Some(&b'"') {
         return Err(Invalid);
     }
@@ -330,7 +331,7 @@ fn skip_str(b: &[u8], i: usize) -> Result<usize, Invalid> {
 
 /// From inside a string (at or before its next `"`, `\\` or control character), the index after its
 /// closing quote.
-pub(super) fn skip_str_from(b: &[u8], mut i: usize) -> Result<usize, Invalid> {
+fn skip_str_from(b: &[u8], mut i: usize) -> Result<usize, Invalid> {
     loop {
         i = plain_run(b, i)?;
         if b[i] == b'"' {

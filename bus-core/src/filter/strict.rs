@@ -6,7 +6,7 @@
 //! runs are checked eight bytes at a time), and everything unusual (long strings, escapes, deep
 //! whitespace) falls back to the general primitives of [`scan`](super::scan).
 
-use super::scan::{digits_end, literal, load8, number_tail, skip_str_from, ws, Invalid, MAX_DEPTH};
+use super::scan::{digits_end, literal, load8, number_tail, skip_str, ws, Invalid, MAX_DEPTH};
 
 /// Whitespace before a token: one space inline, longer runs through [`ws`]. (Every byte that may start
 /// a token is above `' '`; a control character that is not whitespace is left for the caller to refuse.)
@@ -22,28 +22,6 @@ fn ws1(b: &[u8], i: usize) -> usize {
         }
         _ => i,
     }
-}
-
-/// A string whose opening quote is at `i`: the index after its closing quote. Short plain strings are
-/// read inline; the rest goes through the general string skipper.
-#[inline(always)]
-fn string(b: &[u8], i: usize) -> Result<usize, Invalid> {
-    if b.get(i) != Some(&b'"') {
-        return Err(Invalid);
-    }
-    let mut j = i + 1;
-    let end = (j + 8).min(b.len());
-    while j < end {
-        let c = b[j];
-        if c == b'"' {
-            return Ok(j + 1);
-        }
-        if c < 0x20 || c == b'\\' {
-            break;
-        }
-        j += 1;
-    }
-    skip_str_from(b, j)
 }
 
 /// A number starting at `i` (its first byte is `-` or a digit): the index after it. The integer part is
@@ -82,7 +60,7 @@ fn number(b: &[u8], mut i: usize) -> Result<usize, Invalid> {
 /// A member's key and colon from `i` (whitespace allowed before each): the index after the colon.
 #[inline(always)]
 fn key(b: &[u8], i: usize) -> Result<usize, Invalid> {
-    let i = ws1(b, string(b, ws1(b, i))?);
+    let i = ws1(b, skip_str(b, ws1(b, i))?);
     if b.get(i) == Some(&b':') {
         Ok(i + 1)
     } else {
@@ -133,7 +111,7 @@ pub(super) fn skip_value(b: &[u8], mut i: usize, stack: &mut Vec<u8>, depth: usi
         if c == b'-' || c.is_ascii_digit() {
             i = number(b, i)?;
         } else if c == b'"' {
-            i = string(b, i)?;
+            i = skip_str(b, i)?;
         } else if c == b'{' || c == b'[' {
             if depth + level >= MAX_DEPTH {
                 return Err(Invalid);
