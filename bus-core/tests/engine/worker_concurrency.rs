@@ -2,30 +2,12 @@
 
 use crate::worker_common;
 
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bus_core::worker::{Outcome, QueueConfig, Router, Task, WorkerPool};
 use worker_common::*;
-
-/// Counts handlers running at once, and the most ever.
-#[derive(Debug, Default)]
-struct Gauge {
-    now: AtomicUsize,
-    max: AtomicUsize,
-}
-
-impl Gauge {
-    fn enter(&self) {
-        let now = self.now.fetch_add(1, SeqCst) + 1;
-        self.max.fetch_max(now, SeqCst);
-    }
-
-    fn leave(&self) {
-        self.now.fetch_sub(1, SeqCst);
-    }
-}
 
 fn router(queue_gauge: Arc<Gauge>, global: Arc<Gauge>) -> Router {
     Router::new().on("JOB", move |task: Task| {

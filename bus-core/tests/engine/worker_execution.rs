@@ -20,24 +20,6 @@ use worker_common::*;
 const S: fn(u64) -> Duration = Duration::from_secs;
 const MODES: [Execution; 3] = [Execution::InRunner, Execution::Spawned, Execution::Adaptive(Duration::from_millis(1))];
 
-/// Counts handlers running at once, and the most ever.
-#[derive(Debug, Default)]
-struct Gauge {
-    now: AtomicUsize,
-    max: AtomicUsize,
-}
-
-impl Gauge {
-    fn enter(&self) {
-        let now = self.now.fetch_add(1, SeqCst) + 1;
-        self.max.fetch_max(now, SeqCst);
-    }
-
-    fn leave(&self) {
-        self.now.fetch_sub(1, SeqCst);
-    }
-}
-
 async fn send_jobs(backend: &Arc<dyn Backend>, n: u64) {
     for i in 0..n {
         backend.send(QUEUE, event("JOB", serde_json::json!({ "n": i })), None).await.unwrap();

@@ -304,3 +304,26 @@ pub async fn wait_queue_total(backend: &Arc<dyn Backend>, queue: &str, n: u64, l
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Counts handlers running at once, and the most ever.
+#[derive(Debug, Default)]
+pub struct Gauge {
+    /// Handlers running now.
+    pub now: std::sync::atomic::AtomicUsize,
+    /// The most ever running at once.
+    pub max: std::sync::atomic::AtomicUsize,
+}
+
+impl Gauge {
+    /// A handler starts.
+    pub fn enter(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.now.fetch_add(1, SeqCst) + 1;
+        self.max.fetch_max(now, SeqCst);
+    }
+
+    /// A handler ends.
+    pub fn leave(&self) {
+        self.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
